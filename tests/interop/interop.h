@@ -12,7 +12,8 @@
 struct interop {
     const char *dir;
     int files;
-    long cases, failures;
+    long cases, failures; /* failures counts failed cases and unread files */
+    long case_failures;
     char **read; /* relative paths read so far */
     size_t nread;
 };
