@@ -205,8 +205,8 @@ static void bench_mst(void)
         exit(1);
     }
     double secs = now_s() - t0;
-    printf("%-44s %10.1f ms total %9.0f ns/key\n", "build 100k-key mst (inserts + hash)", secs * 1e3,
-           secs / 1e5 * 1e9);
+    printf("%-44s %10.1f ms total %9.0f ns/key\n", "build 100k-key mst (inserts + hash)",
+           secs * 1e3, secs / 1e5 * 1e9);
     mst_free(m);
     blockmap_clear(&bm);
 }

@@ -37,8 +37,8 @@ size_t mst_common_prefix(struct bytes a, struct bytes b)
 
 static bool key_char_ok(uint8_t c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '~' || c == '-' || c == ':' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '~' || c == '-' || c == ':' || c == '.';
 }
 
 /* spec(repository): "<collection>/<rkey>", both non-empty, reference charset, <= 1024 */
@@ -266,8 +266,8 @@ enum err mst_node_encode(const struct mst_node *node, struct buf *out)
     }
     for (size_t i = 0; i < node->n; i++) {
         const struct mst_entry *en = &node->entries[i];
-        size_t p = i ? mst_common_prefix(mst_entry_key(&node->entries[i - 1]), mst_entry_key(en))
-                     : 0;
+        size_t p =
+            i ? mst_common_prefix(mst_entry_key(&node->entries[i - 1]), mst_entry_key(en)) : 0;
         if ((e = dagcbor_put_map(out, 4)) || (e = dagcbor_put_cstr(out, "k")) ||
             (e = dagcbor_put_bytes(out, bytes_of(en->key + p, en->key_len - p))) ||
             (e = dagcbor_put_cstr(out, "p")) || (e = dagcbor_put_uint(out, p)) ||
@@ -404,8 +404,10 @@ static enum err split(struct mst *t, struct mst_node *node, int level, struct by
     }
     struct mst_node *right = node_new_loaded();
     right->left = ghi;
-    node_reserve(right, node->n - i);
-    memcpy(right->entries, node->entries + i, (node->n - i) * sizeof(*node->entries));
+    if (node->n > i) { /* memcpy from a NULL array is undefined even for 0 bytes */
+        node_reserve(right, node->n - i);
+        memcpy(right->entries, node->entries + i, (node->n - i) * sizeof(*node->entries));
+    }
     right->n = node->n - i;
     node->n = i;
     *mst_gap(node, i) = glo;
@@ -441,7 +443,9 @@ static enum err merge(struct mst *t, struct mst_node *a, struct mst_node *b, int
     }
     *last = m;
     node_reserve(a, b->n);
-    memcpy(a->entries + a->n, b->entries, b->n * sizeof(*b->entries));
+    if (b->n) {
+        memcpy(a->entries + a->n, b->entries, b->n * sizeof(*b->entries));
+    }
     a->n += b->n;
     free(b->entries);
     free(b);

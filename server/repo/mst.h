@@ -17,9 +17,9 @@ struct mst_node;
 struct mst {
     struct blocksource src;
     struct mst_node *_root;
-    int _level;         /* level of the root node */
-    bool verify;        /* check depths and key order of loaded nodes (untrusted blocks) */
-    struct arena _tmp;  /* scratch for decoding blocks */
+    int _level;        /* level of the root node */
+    bool verify;       /* check depths and key order of loaded nodes (untrusted blocks) */
+    struct arena _tmp; /* scratch for decoding blocks */
 };
 
 /* A valid MST key: "<collection>/<rkey>", reference charset, <= MST_KEY_MAX_BYTES. */

@@ -289,7 +289,8 @@ enum err mst_diff(struct mst *a, struct mst *b, const struct mst_diff_fns *fns)
     }
     while (!wa.done && !wb.done) {
         struct item ia = walker_item(&wa), ib = walker_item(&wb);
-        if (ia.kind == ITEM_TREE && ib.kind == ITEM_TREE && cid_equal(&ia.node->cid, &ib.node->cid)) {
+        if (ia.kind == ITEM_TREE && ib.kind == ITEM_TREE &&
+            cid_equal(&ia.node->cid, &ib.node->cid)) {
             walker_skip(&wa);
             walker_skip(&wb);
             continue;
@@ -320,7 +321,8 @@ enum err mst_diff(struct mst *a, struct mst *b, const struct mst_diff_fns *fns)
             walker_skip(&wb);
         } else {
             /* same start: enter the wider subtree (a leaf is the narrowest), or both */
-            int la = ia.kind == ITEM_TREE ? ia.level : -1, lb = ib.kind == ITEM_TREE ? ib.level : -1;
+            int la = ia.kind == ITEM_TREE ? ia.level : -1,
+                lb = ib.kind == ITEM_TREE ? ib.level : -1;
             if (la >= lb) {
                 e = walker_descend(&wa);
             }

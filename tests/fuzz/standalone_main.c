@@ -64,8 +64,12 @@ int main(int argc, char **argv)
         int flips = 1 + (int)(rng() % 4);
         for (int k = 0; k < flips && len; k++) {
             switch (rng() % 3) {
-            case 0: buf[rng() % len] = (uint8_t)rng(); break;
-            case 1: len = rng() % (len + 1); break;
+            case 0:
+                buf[rng() % len] = (uint8_t)rng();
+                break;
+            case 1:
+                len = rng() % (len + 1);
+                break;
             default:
                 if (len < STANDALONE_MAX_INPUT) {
                     buf[len++] = (uint8_t)rng();

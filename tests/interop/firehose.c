@@ -87,8 +87,9 @@ static void run_fixture(struct interop *t, const char *f, json_t *fx)
     json_array_foreach(json_object_get(fx, "keys"), i, k) ok = ok && !mst_add(m, jbytes(k), &leaf);
     struct cid before, after;
     ok = ok && !mst_root(m, &store, &before);
-    interop_case(t, ok && cid_str_is(&before, json_string_value(json_object_get(fx, "rootBeforeCommit"))),
-                 f, "%s: root before commit", name);
+    interop_case(
+        t, ok && cid_str_is(&before, json_string_value(json_object_get(fx, "rootBeforeCommit"))), f,
+        "%s: root before commit", name);
 
     struct inverse ops[FIREHOSE_MAX_OPS];
     size_t nops = 0;
@@ -107,8 +108,9 @@ static void run_fixture(struct interop *t, const char *f, json_t *fx)
         }
     }
     ok = ok && !mst_root(m, &store, &after);
-    interop_case(t, ok && cid_str_is(&after, json_string_value(json_object_get(fx, "rootAfterCommit"))),
-                 f, "%s: root after commit", name);
+    interop_case(
+        t, ok && cid_str_is(&after, json_string_value(json_object_get(fx, "rootAfterCommit"))), f,
+        "%s: root after commit", name);
 
     struct blockmap proof;
     blockmap_init(&proof);
@@ -120,14 +122,15 @@ static void run_fixture(struct interop *t, const char *f, json_t *fx)
     json_array_foreach(json_object_get(fx, "blocksInProof"), i, want)
     {
         struct cid c;
-        has_all = has_all && !cid_parse_str(json_string_value(want), &c) && blockmap_has(&proof, &c);
+        has_all =
+            has_all && !cid_parse_str(json_string_value(want), &c) && blockmap_has(&proof, &c);
     }
     interop_case(t, has_all, f, "%s: proof holds every required block", name);
 
     long orders = 0;
-    bool inverted = ok && all_orders(&proof, &after, ops, nops, &leaf,
-                                     json_string_value(json_object_get(fx, "rootBeforeCommit")),
-                                     &orders);
+    bool inverted =
+        ok && all_orders(&proof, &after, ops, nops, &leaf,
+                         json_string_value(json_object_get(fx, "rootBeforeCommit")), &orders);
     interop_case(t, inverted, f, "%s: inversion from proof blocks alone (%ld orders)", name,
                  orders);
     blockmap_clear(&proof);

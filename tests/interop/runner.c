@@ -164,10 +164,10 @@ int main(int argc, char **argv)
         const char *name;
         void (*fn)(struct interop *);
     } suites[] = {
-        {"syntax", interop_syntax},     {"crypto", interop_crypto},
+        {"syntax", interop_syntax},         {"crypto", interop_crypto},
         {"data-model", interop_data_model}, {"mst", interop_mst},
-        {"firehose", interop_firehose}, {"car", interop_car},
-        {"lexicon", interop_lexicon},   {"permission", interop_permission},
+        {"firehose", interop_firehose},     {"car", interop_car},
+        {"lexicon", interop_lexicon},       {"permission", interop_permission},
     };
     for (size_t i = 0; i < ARRAY_LEN(suites); i++) {
         if (!suites[i].fn) {

@@ -11,46 +11,46 @@
 static int test_checks_failed_, tests_passed_, tests_failed_;
 static const char *test_current_;
 
-#define CHECK(cond)                                                                            \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            test_checks_failed_++;                                                             \
-            fprintf(stderr, "%s:%d: %s: CHECK(%s) failed\n", __FILE__, __LINE__,               \
-                    test_current_, #cond);                                                     \
-        }                                                                                      \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            test_checks_failed_++;                                                                 \
+            fprintf(stderr, "%s:%d: %s: CHECK(%s) failed\n", __FILE__, __LINE__, test_current_,    \
+                    #cond);                                                                        \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_EQ(a, b)                                                                         \
-    do {                                                                                       \
-        long long a_ = (long long)(a), b_ = (long long)(b);                                    \
-        if (a_ != b_) {                                                                        \
-            test_checks_failed_++;                                                             \
-            fprintf(stderr, "%s:%d: %s: %s == %lld, expected %s == %lld\n", __FILE__,          \
-                    __LINE__, test_current_, #a, a_, #b, b_);                                  \
-        }                                                                                      \
+#define CHECK_EQ(a, b)                                                                             \
+    do {                                                                                           \
+        long long a_ = (long long)(a), b_ = (long long)(b);                                        \
+        if (a_ != b_) {                                                                            \
+            test_checks_failed_++;                                                                 \
+            fprintf(stderr, "%s:%d: %s: %s == %lld, expected %s == %lld\n", __FILE__, __LINE__,    \
+                    test_current_, #a, a_, #b, b_);                                                \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_STR(a, b)                                                                        \
-    do {                                                                                       \
-        const char *a_ = (a), *b_ = (b);                                                       \
-        if (!a_ || !b_ || strcmp(a_, b_) != 0) {                                               \
-            test_checks_failed_++;                                                             \
-            fprintf(stderr, "%s:%d: %s: %s is \"%s\", expected \"%s\"\n", __FILE__, __LINE__,  \
-                    test_current_, #a, a_ ? a_ : "(null)", b_ ? b_ : "(null)");                \
-        }                                                                                      \
+#define CHECK_STR(a, b)                                                                            \
+    do {                                                                                           \
+        const char *a_ = (a), *b_ = (b);                                                           \
+        if (!a_ || !b_ || strcmp(a_, b_) != 0) {                                                   \
+            test_checks_failed_++;                                                                 \
+            fprintf(stderr, "%s:%d: %s: %s is \"%s\", expected \"%s\"\n", __FILE__, __LINE__,      \
+                    test_current_, #a, a_ ? a_ : "(null)", b_ ? b_ : "(null)");                    \
+        }                                                                                          \
     } while (0)
 
-#define RUN(fn)                                                                                \
-    do {                                                                                       \
-        int before_ = test_checks_failed_;                                                     \
-        test_current_ = #fn;                                                                   \
-        fn();                                                                                  \
-        if (test_checks_failed_ == before_) {                                                  \
-            tests_passed_++;                                                                   \
-        } else {                                                                               \
-            tests_failed_++;                                                                   \
-            fprintf(stderr, "FAIL %s\n", #fn);                                                 \
-        }                                                                                      \
+#define RUN(fn)                                                                                    \
+    do {                                                                                           \
+        int before_ = test_checks_failed_;                                                         \
+        test_current_ = #fn;                                                                       \
+        fn();                                                                                      \
+        if (test_checks_failed_ == before_) {                                                      \
+            tests_passed_++;                                                                       \
+        } else {                                                                                   \
+            tests_failed_++;                                                                       \
+            fprintf(stderr, "FAIL %s\n", #fn);                                                     \
+        }                                                                                          \
     } while (0)
 
 static inline int test_report(void)

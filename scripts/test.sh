@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# test.sh - the project's test command (README, .ci/run): installs what is missing, builds
+# the release binary and a sanitizer build (clang, ASan + UBSan, libFuzzer), then runs every
+# kind of test: unit, interop, fuzz (bounded), pg, e2e. Exits non-zero on any failure.
+#   scripts/test.sh            everything
+#   scripts/test.sh unit       one kind (unit|interop|fuzz|pg|e2e|style)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+kinds=${*:-"style unit interop fuzz pg e2e"}
+jobs=$(nproc)
+
+bash scripts/deps.sh test
+
+echo "== build: release (gcc) and sanitizers (clang, ASan+UBSan, libFuzzer)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$jobs"
+# the sanitizer build must be clang's (libFuzzer): start over if a cache holds another compiler
+if [ -f build-asan/CMakeCache.txt ] && ! grep -q '^CMAKE_C_COMPILER:.*clang' build-asan/CMakeCache.txt; then
+  rm -rf build-asan
+fi
+CC=clang cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPDS_SANITIZE=ON -DPDS_FUZZ=ON >/dev/null
+cmake --build build-asan -j"$jobs"
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+failed=()
+
+cluster_dir=""
+cleanup() {
+  if [ -n "$cluster_dir" ]; then
+    scripts/pg-test-cluster.sh stop "$cluster_dir" >/dev/null 2>&1 || true
+    rm -rf "$cluster_dir"
+  fi
+}
+trap cleanup EXIT
+
+ensure_cluster() {
+  if [ -z "${PDS_TEST_DATABASE_URL:-}" ]; then
+    cluster_dir=$(mktemp -d /tmp/pds-test-cluster.XXXXXX)
+    chmod 755 "$cluster_dir"
+    export "$(scripts/pg-test-cluster.sh start "$cluster_dir" | grep '^PDS_TEST_DATABASE_URL=')"
+  fi
+}
+
+for kind in $kinds; do
+  echo "== tests: $kind"
+  case $kind in
+  style)
+    bash scripts/check-style.sh || failed+=(style)
+    ;;
+  unit | interop | fuzz)
+    ctest --test-dir build-asan -L "^$kind\$" --output-on-failure -j"$jobs" || failed+=("$kind")
+    ;;
+  pg)
+    ensure_cluster
+    ctest --test-dir build-asan -L '^pg$' --output-on-failure || failed+=(pg)
+    ;;
+  e2e)
+    ensure_cluster
+    PDS_BIN="$root/build/pds" tests/e2e/run.sh || failed+=(e2e)
+    ;;
+  *)
+    echo "test.sh: unknown kind \"$kind\"" >&2
+    exit 2
+    ;;
+  esac
+done
+
+if [ "${#failed[@]}" -gt 0 ]; then
+  echo "FAILED: ${failed[*]}"
+  exit 1
+fi
+echo "all test kinds passed: $kinds"
