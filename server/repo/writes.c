@@ -96,11 +96,14 @@ static enum err put_op(struct buf *b, const struct repo_write *w)
         (e = w->action == REPO_DELETE ? dagcbor_put_null(b) : dagcbor_put_link(b, &w->cid))) {
         return e;
     }
+    /* key order: cid, path, prev ("path" < "prev" bytewise), action */
+    if ((e = dagcbor_put_cstr(b, "path")) || (e = dagcbor_put_text(b, bytes_of(path, plen)))) {
+        return e;
+    }
     if (w->had_prev && ((e = dagcbor_put_cstr(b, "prev")) || (e = dagcbor_put_link(b, &w->prev)))) {
         return e;
     }
-    if ((e = dagcbor_put_cstr(b, "path")) || (e = dagcbor_put_text(b, bytes_of(path, plen))) ||
-        (e = dagcbor_put_cstr(b, "action"))) {
+    if ((e = dagcbor_put_cstr(b, "action"))) {
         return e;
     }
     return dagcbor_put_cstr(b, action);
