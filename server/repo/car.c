@@ -68,6 +68,11 @@ enum err car_writer_begin(struct car_writer *w, car_sink_fn sink, void *ctx,
     return e;
 }
 
+void car_writer_continue(struct car_writer *w, car_sink_fn sink, void *ctx)
+{
+    *w = (struct car_writer){._sink = sink, ._ctx = ctx};
+}
+
 enum err car_writer_block(struct car_writer *w, const struct cid *cid, struct bytes data)
 {
     if (w->_err) {

@@ -41,6 +41,9 @@ enum err car_writer_begin(struct car_writer *w, car_sink_fn sink, void *ctx,
                           const struct cid *roots, size_t nroots) MUST_CHECK;
 /* Writes one block section. Does not check that cid matches data (callers compute it).
  * ERR_TOO_LARGE past CAR_BLOCK_MAX_BYTES, or the sink's (sticky) error. */
+/* A writer for sections only, into a sink that already holds the header (a CAR written
+ * in several sittings, such as a streamed export). */
+void car_writer_continue(struct car_writer *w, car_sink_fn sink, void *ctx);
 enum err car_writer_block(struct car_writer *w, const struct cid *cid,
                           struct bytes data) MUST_CHECK;
 

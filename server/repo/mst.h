@@ -68,10 +68,12 @@ enum err mst_path_proof(struct mst *t, struct bytes key, struct blockmap *out) M
 
 /* The difference between two trees (either may be NULL for the empty tree). For each
  * key that differs, op is called with old and new values (NULL when absent), in key
- * order; node is called (if non-NULL) for each node CID of b that is not in a. */
+ * order; new_node (if non-NULL) for each node CID of b that is not in a, and old_node (if
+ * non-NULL) for each node CID of a that is not in b (what a commit makes garbage). */
 struct mst_diff_fns {
     enum err (*op)(void *ctx, struct bytes key, const struct cid *old, const struct cid *new_);
     enum err (*new_node)(void *ctx, const struct cid *cid);
+    enum err (*old_node)(void *ctx, const struct cid *cid); /* nodes of a not in b */
     void *ctx;
 };
 enum err mst_diff(struct mst *a, struct mst *b, const struct mst_diff_fns *fns) MUST_CHECK;

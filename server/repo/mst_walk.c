@@ -251,6 +251,18 @@ static enum err item_start(struct walker *w, const struct item *it, struct bytes
     return subtree_min(w->t, it->node, it->level, out);
 }
 
+static enum err diff_old_tree(const struct mst_diff_fns *fns, struct walker *a)
+{
+    struct item it = walker_item(a);
+    if (fns->old_node) {
+        enum err e = fns->old_node(fns->ctx, &it.node->cid);
+        if (e) {
+            return e;
+        }
+    }
+    return walker_descend(a);
+}
+
 static enum err diff_new_tree(const struct mst_diff_fns *fns, struct walker *b)
 {
     struct item it = walker_item(b);
@@ -279,6 +291,9 @@ enum err mst_diff(struct mst *a, struct mst *b, const struct mst_diff_fns *fns)
     /* an empty root holds nothing: report it (for b) and finish that side */
     struct bytes sa, sb;
     if (!wa.done && subtree_min(a, a->_root, a->_level, &sa) == ERR_NOT_FOUND) {
+        if (fns->old_node && (!b || !cid_equal(&ra, &rb)) && (e = fns->old_node(fns->ctx, &ra))) {
+            return e;
+        }
         wa.done = true;
     }
     if (!wb.done && subtree_min(b, b->_root, b->_level, &sb) == ERR_NOT_FOUND) {
@@ -301,7 +316,7 @@ enum err mst_diff(struct mst *a, struct mst *b, const struct mst_diff_fns *fns)
         int c = bytes_cmp(sa, sb);
         if (c < 0) {
             if (ia.kind == ITEM_TREE) {
-                e = walker_descend(&wa);
+                e = diff_old_tree(fns, &wa);
             } else {
                 e = fns->op(fns->ctx, sa, &ia.entry->value, NULL);
                 walker_skip(&wa);
@@ -324,7 +339,7 @@ enum err mst_diff(struct mst *a, struct mst *b, const struct mst_diff_fns *fns)
             int la = ia.kind == ITEM_TREE ? ia.level : -1,
                 lb = ib.kind == ITEM_TREE ? ib.level : -1;
             if (la >= lb) {
-                e = walker_descend(&wa);
+                e = diff_old_tree(fns, &wa);
             }
             if (!e && lb >= la) {
                 e = diff_new_tree(fns, &wb);
@@ -337,7 +352,7 @@ enum err mst_diff(struct mst *a, struct mst *b, const struct mst_diff_fns *fns)
     while (!wa.done) {
         struct item ia = walker_item(&wa);
         if (ia.kind == ITEM_TREE) {
-            e = walker_descend(&wa);
+            e = diff_old_tree(fns, &wa);
         } else {
             e = fns->op(fns->ctx, mst_entry_key(ia.entry), &ia.entry->value, NULL);
             walker_skip(&wa);

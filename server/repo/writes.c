@@ -23,6 +23,50 @@ void repo_commit_clear(struct repo_commit *c)
 {
     blockmap_clear(&c->blocks);
     buf_clear(&c->event);
+    free(c->removed);
+    free(c->removed_records);
+    c->removed = c->removed_records = NULL;
+    c->nremoved = c->nremoved_records = c->_removed_cap = 0;
+}
+
+static enum err add_removed(void *ctx, const struct cid *cid)
+{
+    struct repo_commit *c = ctx;
+    if (c->nremoved == c->_removed_cap) {
+        c->_removed_cap = c->_removed_cap ? c->_removed_cap * 2 : 16;
+        c->removed = xrealloc(c->removed, c->_removed_cap * sizeof(*c->removed));
+    }
+    c->removed[c->nremoved++] = *cid;
+    return ERR_OK;
+}
+
+static enum err no_op(void *ctx, struct bytes key, const struct cid *old, const struct cid *new_)
+{
+    return ERR_OK;
+}
+
+/* The garbage of this commit: nodes only the old tree had, the old commit, old records. */
+static enum err collect_removed(struct blocksource src, const struct repo_head *head,
+                                struct mst *m, const struct repo_write *writes, size_t n,
+                                struct repo_commit *out)
+{
+    if (!head->exists) {
+        return ERR_OK;
+    }
+    struct mst *old = mst_load(src, &head->data);
+    struct mst_diff_fns fns = {no_op, NULL, add_removed, out};
+    enum err e = mst_diff(old, m, &fns);
+    mst_free(old);
+    if (e || (e = add_removed(out, &head->commit))) {
+        return e;
+    }
+    out->removed_records = xmalloc((n ? n : 1) * sizeof(struct cid));
+    for (size_t i = 0; i < n; i++) {
+        if (writes[i].had_prev && !writes[i].noop) {
+            out->removed_records[out->nremoved_records++] = writes[i].prev;
+        }
+    }
+    return ERR_OK;
 }
 
 void repo_format_time(int64_t unix_ms, char out[32])
@@ -63,6 +107,9 @@ static enum err apply_one(struct mst *m, struct repo_write *w, struct repo_commi
     }
     if (w->action == REPO_DELETE) {
         if (!w->had_prev) {
+            if (w->must_exist) {
+                return ERR_NOT_FOUND;
+            }
             w->noop = true;
             return ERR_OK;
         }
@@ -168,12 +215,12 @@ static enum err build_event(const struct repo_head *head, const struct repo_comm
     return ERR_OK;
 }
 
-static enum err finish(struct mst *m, const struct repo_head *head, struct repo_write *writes,
-                       size_t n, const struct sigkey *key, struct tid_gen *tids, int64_t now_ms,
-                       struct repo_commit *out)
+static enum err finish(struct blocksource src, struct mst *m, const struct repo_head *head,
+                       struct repo_write *writes, size_t n, const struct sigkey *key,
+                       struct tid_gen *tids, int64_t now_ms, struct repo_commit *out)
 {
     enum err e = mst_root(m, &out->blocks, &out->data);
-    if (e) {
+    if (e || (e = collect_removed(src, head, m, writes, n, out))) {
         return e;
     }
     /* spec(repository): rev increases, also past a rev imported from another host */
@@ -249,7 +296,7 @@ enum err repo_apply_writes(struct blocksource src, const struct repo_head *head,
         out->data = head->data;
         memcpy(out->rev, head->rev, sizeof(out->rev));
     } else if (!e) {
-        e = finish(m, head, writes, n, key, tids, now_ms, out);
+        e = finish(src, m, head, writes, n, key, tids, now_ms, out);
     }
     mst_free(m);
     return e;
@@ -260,7 +307,7 @@ enum err repo_apply_empty(struct blocksource src, const struct repo_head *head,
                           struct repo_commit *out)
 {
     struct mst *m = head->exists ? mst_load(src, &head->data) : mst_new(src);
-    enum err e = finish(m, head, NULL, 0, key, tids, now_ms, out);
+    enum err e = finish(src, m, head, NULL, 0, key, tids, now_ms, out);
     mst_free(m);
     return e;
 }

@@ -25,7 +25,7 @@ struct repo_write {
     enum repo_action action;
     struct bytes collection, rkey; /* validated by the caller */
     struct bytes record;           /* DAG-CBOR of the record (create, update) */
-    bool must_exist;               /* update: the record must already exist (applyWrites) */
+    bool must_exist;               /* update, delete: the record must exist (applyWrites) */
     bool has_swap;                 /* swapRecord given: the current value must be swap */
     bool swap_absent;              /* ...and swapRecord was null: the record must not exist */
     struct cid swap;
@@ -50,6 +50,13 @@ struct repo_commit {
     struct cid commit, data;
     char rev[TID_STR_LEN + 1];
     bool empty;         /* every write was a no-op: nothing to commit */
+    /* blocks this commit makes garbage: MST nodes of the old tree that the new one lacks,
+     * and the old commit; and the previous values of updated or deleted records (garbage
+     * unless another path of the repository still holds the same CID) */
+    struct cid *removed;
+    size_t nremoved, _removed_cap;
+    struct cid *removed_records;
+    size_t nremoved_records;
     struct buf event;   /* DAG-CBOR #commit body without `seq` (see repo_commit_event) */
 };
 
@@ -57,8 +64,8 @@ void repo_commit_init(struct repo_commit *c);
 void repo_commit_clear(struct repo_commit *c);
 
 /* Applies writes in order. Errors: ERR_CONFLICT for a failed swapRecord or a create of an
- * existing record (the write's index in *failed), ERR_NOT_FOUND for an update that
- * must_exist, ERR_INVALID for two writes to one path, ERR_TOO_LARGE past the record or
+ * existing record (the write's index in *failed), ERR_NOT_FOUND for an update or delete
+ * that must_exist, ERR_INVALID for two writes to one path, ERR_TOO_LARGE past the record or
  * event limits, store errors as they come. now_ms stamps the event's `time`. */
 enum err repo_apply_writes(struct blocksource src, const struct repo_head *head,
                            struct repo_write *writes, size_t n, const struct sigkey *key,

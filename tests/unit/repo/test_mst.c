@@ -255,7 +255,7 @@ static void test_mst_lazy_load_and_list(void)
 
 struct diff_log {
     int creates, updates, deletes;
-    struct blockmap *nodes;
+    struct blockmap *nodes, *old_nodes;
 };
 
 static enum err on_op(void *ctx, struct bytes key, const struct cid *old, const struct cid *new_)
@@ -274,14 +274,21 @@ static enum err on_node(void *ctx, const struct cid *cid)
     return ERR_OK;
 }
 
+static enum err on_old_node(void *ctx, const struct cid *cid)
+{
+    struct diff_log *d = ctx;
+    blockmap_put(d->old_nodes, cid, BYTES_LIT(""));
+    return ERR_OK;
+}
+
 static enum err put_block(void *ctx, const struct cid *cid, struct bytes block)
 {
     blockmap_put(ctx, cid, block);
     return ERR_OK;
 }
 
-/* The diff of two trees names exactly the changed keys, and the new nodes are exactly
- * the nodes of the new tree that the old one lacks. */
+/* The diff of two trees names exactly the changed keys; the new nodes are exactly the
+ * nodes of the new tree that the old one lacks, and the old nodes the reverse. */
 static void test_mst_diff(void)
 {
     for (int round = 0; round < 50; round++) {
@@ -300,12 +307,13 @@ static void test_mst_diff(void)
             updates += in_a[i] && in_b[i] && va[i] != vb[i];
         }
         struct mst *a = build_set(&bm, in_a, va), *b = build_set(&bm, in_b, vb);
-        struct blockmap nodes, na, nb;
+        struct blockmap nodes, old_nodes, na, nb;
         blockmap_init(&nodes);
+        blockmap_init(&old_nodes);
         blockmap_init(&na);
         blockmap_init(&nb);
-        struct diff_log log = {0, 0, 0, &nodes};
-        struct mst_diff_fns fns = {on_op, on_node, &log};
+        struct diff_log log = {0, 0, 0, &nodes, &old_nodes};
+        struct mst_diff_fns fns = {on_op, on_node, on_old_node, &log};
         CHECK(mst_diff(a, b, &fns) == ERR_OK);
         CHECK_EQ(log.creates, creates);
         CHECK_EQ(log.updates, updates);
@@ -319,7 +327,15 @@ static void test_mst_diff(void)
             CHECK(blockmap_has(&nodes, &nb.entries[i].cid) == fresh);
         }
         CHECK_EQ((long long)nodes.len, expect_new);
+        int expect_old = 0;
+        for (size_t i = 0; i < na.len; i++) {
+            bool gone = !blockmap_has(&nb, &na.entries[i].cid);
+            expect_old += gone;
+            CHECK(blockmap_has(&old_nodes, &na.entries[i].cid) == gone);
+        }
+        CHECK_EQ((long long)old_nodes.len, expect_old);
         blockmap_clear(&nodes);
+        blockmap_clear(&old_nodes);
         blockmap_clear(&na);
         blockmap_clear(&nb);
         mst_free(a);

@@ -48,6 +48,13 @@ static enum err commit_to(struct repo *r, struct repo_write *w, size_t n, struct
     enum err e = repo_apply_writes(blockmap_source(&r->store), &r->head, w, n, &key, &tids,
                                    1795512233000, c, failed);
     if (!e && !c->empty) {
+        /* garbage must be exactly what the new commit no longer reaches */
+        for (size_t i = 0; i < c->nremoved; i++) {
+            if (blockmap_has(&c->blocks, &c->removed[i])) {
+                fprintf(stderr, "a removed block is also new\n");
+                return ERR_INTERNAL;
+            }
+        }
         blockmap_add_all(&r->store, &c->blocks);
         r->head.exists = true;
         r->head.commit = c->commit;
@@ -205,6 +212,79 @@ static void test_writes_first_commit_and_ops(void)
     arena_clear(&a);
 }
 
+struct reach {
+    struct blockmap *seen;
+};
+
+static enum err mark(void *ctx, const struct cid *cid, struct bytes block)
+{
+    blockmap_put(ctx, cid, block);
+    return ERR_OK;
+}
+
+/* Every removed node is unreachable from the new root, every node of the old tree that is
+ * unreachable was removed, and the old commit is garbage. */
+static void test_writes_garbage_is_exact(void)
+{
+    struct arena a;
+    arena_init(&a);
+    struct repo r;
+    repo_init(&r);
+    struct repo_commit c;
+    size_t failed;
+    char rkey[16], text[32];
+    for (int round = 0; round < 40; round++) {
+        struct repo_write w[4];
+        int n = 1 + round % 4;
+        for (int k = 0; k < n; k++) {
+            snprintf(rkey, sizeof(rkey), "3jzfcijpj2z%02d", (round * 7 + k * 13) % 60);
+            snprintf(text, sizeof(text), "r%d-%d", round, k);
+            struct bytes rk = bytes_of(arena_strndup(&a, rkey, strlen(rkey)), strlen(rkey));
+            w[k] = (struct repo_write){.action = round % 3 == 2 ? REPO_DELETE : REPO_UPDATE,
+                                       .collection = BYTES_LIT("app.bsky.feed.post"),
+                                       .rkey = rk,
+                                       .record = record(&a, text)};
+            for (int j = 0; j < k; j++) {
+                if (bytes_eq(w[j].rkey, rk)) {
+                    w[k].rkey = BYTES_LIT("3jzfcijpj2zzz");
+                }
+            }
+        }
+        struct repo_head before = r.head;
+        struct blockmap old_nodes;
+        blockmap_init(&old_nodes);
+        if (before.exists) {
+            struct mst *old = mst_load(blockmap_source(&r.store), &before.data);
+            CHECK(mst_walk_nodes(old, mark, &old_nodes) == ERR_OK);
+            mst_free(old);
+        }
+        enum err e = commit_to(&r, w, (size_t)n, &c, &failed);
+        CHECK(e == ERR_OK || e == ERR_INVALID);
+        if (e == ERR_OK && !c.empty) {
+            struct blockmap new_nodes;
+            blockmap_init(&new_nodes);
+            struct mst *now = mst_load(blockmap_source(&r.store), &r.head.data);
+            CHECK(mst_walk_nodes(now, mark, &new_nodes) == ERR_OK);
+            mst_free(now);
+            size_t expect = 0;
+            for (size_t i = 0; i < old_nodes.len; i++) {
+                expect += !blockmap_has(&new_nodes, &old_nodes.entries[i].cid);
+            }
+            for (size_t i = 0; i < c.nremoved; i++) {
+                bool is_commit = cid_equal(&c.removed[i], &before.commit);
+                CHECK(is_commit || (blockmap_has(&old_nodes, &c.removed[i]) &&
+                                    !blockmap_has(&new_nodes, &c.removed[i])));
+            }
+            CHECK_EQ((long long)c.nremoved, (long long)expect + (before.exists ? 1 : 0));
+            blockmap_clear(&new_nodes);
+        }
+        repo_commit_clear(&c);
+        blockmap_clear(&old_nodes);
+    }
+    blockmap_clear(&r.store);
+    arena_clear(&a);
+}
+
 static void test_writes_refusals(void)
 {
     struct arena a;
@@ -263,5 +343,6 @@ int main(void)
     tid_gen_init(&tids, 7);
     RUN(test_writes_first_commit_and_ops);
     RUN(test_writes_refusals);
+    RUN(test_writes_garbage_is_exact);
     return test_report();
 }
