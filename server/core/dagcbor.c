@@ -23,6 +23,8 @@ enum {
 #define SIMPLE_TRUE  21
 #define SIMPLE_NULL  22
 
+#define DAGCBOR_PREALLOC_ITEMS 256 /* slots reserved up front; more grow by doubling */
+
 int dagcbor_key_cmp(struct bytes a, struct bytes b)
 {
     if (a.len != b.len) {
@@ -164,13 +166,16 @@ static enum err read_value(struct reader *r, int depth, struct dm_value **out)
             return ERR_TRUNCATED; /* each item takes at least one byte */
         }
         struct dm_value *arr = dm_array(r->a);
-        arr->u.array.items = arena_alloc(r->a, (size_t)arg * sizeof(struct dm_value *));
-        arr->u.array.cap = (size_t)arg;
+        /* reserve only what the header may claim cheaply: nested headers each claiming
+         * the rest of the input would otherwise reserve depth x input size */
+        arr->u.array.cap = arg < DAGCBOR_PREALLOC_ITEMS ? (size_t)arg : DAGCBOR_PREALLOC_ITEMS;
+        arr->u.array.items = arena_alloc(r->a, arr->u.array.cap * sizeof(struct dm_value *));
         for (uint64_t i = 0; i < arg; i++) {
-            if ((e = read_value(r, depth + 1, &arr->u.array.items[i]))) {
+            struct dm_value *item;
+            if ((e = read_value(r, depth + 1, &item))) {
                 return e;
             }
-            arr->u.array.len++;
+            dm_array_push(r->a, arr, item);
         }
         *out = arr;
         return ERR_OK;
@@ -183,8 +188,8 @@ static enum err read_value(struct reader *r, int depth, struct dm_value **out)
             return ERR_TRUNCATED;
         }
         struct dm_value *map = dm_map(r->a);
-        map->u.map.entries = arena_alloc(r->a, (size_t)arg * sizeof(struct dm_entry));
-        map->u.map.cap = (size_t)arg;
+        map->u.map.cap = arg < DAGCBOR_PREALLOC_ITEMS ? (size_t)arg : DAGCBOR_PREALLOC_ITEMS;
+        map->u.map.entries = arena_alloc(r->a, map->u.map.cap * sizeof(struct dm_entry));
         for (uint64_t i = 0; i < arg; i++) {
             int kmajor;
             uint64_t klen;
@@ -205,11 +210,11 @@ static enum err read_value(struct reader *r, int depth, struct dm_value **out)
             if (i > 0 && dagcbor_key_cmp(map->u.map.entries[i - 1].key, key) >= 0) {
                 return ERR_INVALID;
             }
-            map->u.map.entries[i].key = key;
-            if ((e = read_value(r, depth + 1, &map->u.map.entries[i].value))) {
+            struct dm_value *value;
+            if ((e = read_value(r, depth + 1, &value))) {
                 return e;
             }
-            map->u.map.len++;
+            dm_map_put_key(r->a, map, key, value);
         }
         *out = map;
         return ERR_OK;
