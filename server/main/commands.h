@@ -4,5 +4,6 @@
 
 int cmd_keygen(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_config_doc(int argc, char **argv); /* config.c: docs/configuration.md to stdout */
 
 #endif

@@ -1,4 +1,4 @@
-/* main.c - the pds command: dispatches subcommands (version, keygen, serve). */
+/* main.c - the pds command: dispatches subcommands (version, keygen, serve, config-doc). */
 #include <stdio.h>
 #include <string.h>
 
@@ -9,6 +9,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: pds <command>\n"
                "  serve     run the server (configuration from PDS_* environment variables)\n"
                "  keygen    print a new k256 private key (hex) and its did:key\n"
+               "  config-doc  print the configuration reference (Markdown)\n"
                "  version   print the version\n");
 }
 
@@ -24,6 +25,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "keygen") == 0) {
         return cmd_keygen(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "config-doc") == 0) {
+        return cmd_config_doc(argc - 1, argv + 1);
     }
     if (strcmp(argv[1], "serve") == 0) {
         return cmd_serve(argc - 1, argv + 1);

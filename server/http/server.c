@@ -1,0 +1,696 @@
+/* server.c - libmicrohttpd lifecycle and request flow: parse the URI, route, check method and
+ * body against the route, gather the body, run the handler, send its response.
+ *
+ * libmicrohttpd calls on_request several times per request: once when the headers are in
+ * (we route and refuse early there, before reading any body), once per body chunk, and once
+ * more when the body is complete (we run the handler). Per-request state is created by the
+ * URI-log callback, which runs first, and freed by the completion callback. */
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdarg.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <microhttpd.h>
+
+#include "http/cors.h"
+#include "http/router.h"
+#include "http/xrpc.h"
+#include "http/xrpc_error.h"
+#include "main/config.h"
+
+#define STREAM_BLOCK_BYTES (64 << 10) /* chunk size asked of streaming responses */
+#define XRPC_PREFIX        "/xrpc/"
+#define NSID_MAX_LEN       317 /* spec(nsid): at most 317 characters */
+#define CLIENT_IP_MAX      INET6_ADDRSTRLEN
+/* Body bytes read and dropped after a refusal, so the client can read our answer. */
+#define HTTP_DISCARD_MAX_BYTES ((uint64_t)8 << 20)
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    const struct config *cfg;
+    atomic_uint_fast64_t next_id;
+    uint32_t id_base; /* random per process, so ids differ across restarts */
+};
+
+/* One request's state: the public xrpc_req plus what only this file needs. */
+struct req_state {
+    struct xrpc_req rq;
+    struct arena arena;
+    struct buf body;
+    struct http_server *srv;
+    char *raw_uri;
+    uint64_t body_seen; /* bytes received, buffered or streamed */
+    size_t body_max;
+    struct timespec started_at;
+    bool headers_done; /* the first on_request call has run */
+    bool queued;       /* a response was handed to libmicrohttpd */
+    bool has_body;     /* Content-Length > 0 or Transfer-Encoding sent */
+    char client_ip[CLIENT_IP_MAX];
+};
+
+/* URI and query parsing */
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+/* Form-style decoding as URLSearchParams: "+" is a space, %XX a byte, a stray % stays. */
+static char *form_decode(struct arena *a, const char *s, size_t n)
+{
+    char *out = arena_alloc(a, n + 1);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '+') {
+            out[k++] = ' ';
+        } else if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+            out[k++] = (char)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
+            i += 2;
+        } else {
+            out[k++] = s[i];
+        }
+    }
+    out[k] = '\0';
+    return out;
+}
+
+/* Splits the query into rq->params. false when there are more than XRPC_PARAMS_MAX. */
+static bool parse_query(struct req_state *st, const char *query)
+{
+    struct xrpc_req *rq = &st->rq;
+    size_t count = 0;
+    for (const char *p = query; *p; p++) {
+        count += *p == '&';
+    }
+    count++;
+    if (count > XRPC_PARAMS_MAX) {
+        return false;
+    }
+    struct xrpc_param *params = arena_alloc(&st->arena, count * sizeof *params);
+    size_t n = 0;
+    const char *p = query;
+    while (*p) {
+        size_t len = strcspn(p, "&");
+        const char *eq = memchr(p, '=', len);
+        size_t name_len = eq ? (size_t)(eq - p) : len;
+        if (name_len > 0) {
+            params[n].name = form_decode(&st->arena, p, name_len);
+            params[n].value = eq ? form_decode(&st->arena, eq + 1, len - name_len - 1)
+                                 : arena_strndup(&st->arena, "", 0);
+            n++;
+        }
+        p += len;
+        if (*p == '&') {
+            p++;
+        }
+    }
+    rq->params = params;
+    rq->n_params = n;
+    return true;
+}
+
+static bool nsid_chars_ok(const char *s, size_t n)
+{
+    if (n == 0 || n > NSID_MAX_LEN) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!isalnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '-') {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Client address */
+
+static bool addr_is_trusted_proxy(const char *ip)
+{
+    struct in_addr v4;
+    struct in6_addr v6;
+    if (inet_pton(AF_INET, ip, &v4) == 1) {
+        uint32_t a = ntohl(v4.s_addr);
+        return (a >> 24) == 127 || (a >> 24) == 10 || (a >> 20) == (172u << 4 | 1) ||
+               (a >> 16) == (192u << 8 | 168);
+    }
+    if (inet_pton(AF_INET6, ip, &v6) == 1) {
+        if (IN6_IS_ADDR_V4MAPPED(&v6)) {
+            char v4s[INET_ADDRSTRLEN];
+            inet_ntop(AF_INET, &v6.s6_addr[12], v4s, sizeof v4s);
+            return addr_is_trusted_proxy(v4s);
+        }
+        return IN6_IS_ADDR_LOOPBACK(&v6) || (v6.s6_addr[0] & 0xfe) == 0xfc ||
+               IN6_IS_ADDR_LINKLOCAL(&v6);
+    }
+    return false;
+}
+
+/* The peer's address; behind a local reverse proxy (loopback or private peer), the nearest
+ * untrusted address of X-Forwarded-For, read from the right as proxies append to it. */
+static void find_client_ip(struct req_state *st, struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf(st->client_ip, sizeof st->client_ip, "unknown");
+    if (info && info->client_addr) {
+        const struct sockaddr *sa = info->client_addr;
+        if (sa->sa_family == AF_INET) {
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, st->client_ip,
+                      sizeof st->client_ip);
+        } else if (sa->sa_family == AF_INET6) {
+            const struct in6_addr *a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+            if (IN6_IS_ADDR_V4MAPPED(a6)) {
+                inet_ntop(AF_INET, &a6->s6_addr[12], st->client_ip, sizeof st->client_ip);
+            } else {
+                inet_ntop(AF_INET6, a6, st->client_ip, sizeof st->client_ip);
+            }
+        }
+    }
+    st->rq.client_ip = st->client_ip;
+    const char *xff = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "x-forwarded-for");
+    if (!xff || !addr_is_trusted_proxy(st->client_ip)) {
+        return;
+    }
+    size_t end = strlen(xff);
+    while (end > 0) {
+        size_t start = end;
+        while (start > 0 && xff[start - 1] != ',') {
+            start--;
+        }
+        char ip[CLIENT_IP_MAX];
+        const char *s = xff + start;
+        size_t n = end - start;
+        while (n && isspace((unsigned char)*s)) {
+            s++;
+            n--;
+        }
+        while (n && isspace((unsigned char)s[n - 1])) {
+            n--;
+        }
+        if (n == 0 || n >= sizeof ip) {
+            return; /* malformed: keep the peer */
+        }
+        memcpy(ip, s, n);
+        ip[n] = '\0';
+        struct in6_addr probe;
+        if (inet_pton(AF_INET, ip, &probe) != 1 && inet_pton(AF_INET6, ip, &probe) != 1) {
+            return;
+        }
+        memcpy(st->client_ip, ip, n + 1);
+        if (!addr_is_trusted_proxy(ip)) {
+            return;
+        }
+        end = start > 0 ? start - 1 : 0;
+    }
+}
+
+/* Responses */
+
+/* Owned by the libmicrohttpd response, which may outlive the request state. */
+struct stream_box {
+    xrpc_stream_fn *fn;
+    void *ctx;
+    void (*free_ctx)(void *ctx);
+};
+
+static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct stream_box *r = cls;
+    ssize_t n = r->fn(r->ctx, pos, (uint8_t *)buf, max);
+    if (n == XRPC_STREAM_END) {
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    }
+    if (n < 0) {
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    }
+    return n;
+}
+
+static void stream_done(void *cls)
+{
+    struct stream_box *r = cls;
+    if (r->free_ctx) {
+        r->free_ctx(r->ctx);
+    }
+    free(r);
+}
+
+/* Carries the upgrade callback past the request state, which is freed at completion. */
+struct upgrade_box {
+    xrpc_upgrade_fn *fn;
+    void *ctx;
+};
+
+static void on_upgraded(void *cls, struct MHD_Connection *conn, void *req_cls, const char *extra_in,
+                        size_t extra_in_size, MHD_socket sock,
+                        struct MHD_UpgradeResponseHandle *urh)
+{
+    struct upgrade_box box = *(struct upgrade_box *)cls;
+    free(cls);
+    box.fn(box.ctx, sock, (const uint8_t *)extra_in, extra_in_size, urh);
+}
+
+void xrpc_upgrade_close(void *handle)
+{
+    MHD_upgrade_action(handle, MHD_UPGRADE_ACTION_CLOSE);
+}
+
+static enum MHD_Result send_response(struct req_state *st, struct MHD_Connection *conn)
+{
+    struct xrpc_resp *r = &st->rq.resp;
+    struct MHD_Response *resp;
+    if (r->upgrade) {
+        struct upgrade_box *box = xmalloc(sizeof *box);
+        *box = (struct upgrade_box){r->upgrade, r->upgrade_ctx};
+        resp = MHD_create_response_for_upgrade(on_upgraded, box);
+        if (!resp) {
+            free(box);
+            return MHD_NO;
+        }
+    } else if (r->stream) {
+        uint64_t size = r->stream_size < 0 ? MHD_SIZE_UNKNOWN : (uint64_t)r->stream_size;
+        struct stream_box *box = xmalloc(sizeof *box);
+        *box = (struct stream_box){r->stream, r->stream_ctx, r->stream_free};
+        resp = MHD_create_response_from_callback(size, STREAM_BLOCK_BYTES, stream_reader, box,
+                                                 stream_done);
+        if (!resp) {
+            free(box);
+            return MHD_NO; /* on_completed frees the context */
+        }
+        r->stream_free = NULL; /* the response owns the context now */
+    } else if (r->body_malloced) {
+        resp = MHD_create_response_from_buffer(r->body_len, (void *)r->body, MHD_RESPMEM_MUST_FREE);
+        r->body_malloced = false; /* libmicrohttpd frees it now */
+    } else {
+        resp = MHD_create_response_from_buffer(r->body_len, (void *)(r->body ? r->body : NULL),
+                                               MHD_RESPMEM_PERSISTENT);
+    }
+    if (!resp) {
+        return MHD_NO;
+    }
+    if (r->content_type) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+    }
+    cors_add(resp);
+    for (size_t i = 0; i < r->n_headers; i++) {
+        MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
+    }
+    if (st->rq.method_bit == HTTP_OTHER && strcmp(st->rq.method, "OPTIONS") == 0) {
+        cors_add_preflight(resp, MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                             "access-control-request-headers"));
+    }
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    st->queued = true;
+    return ret;
+}
+
+/* Request flow */
+
+static enum http_method method_bit(const char *m)
+{
+    if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0) {
+        return HTTP_GET;
+    }
+    if (strcmp(m, "POST") == 0) {
+        return HTTP_POST;
+    }
+    if (strcmp(m, "PUT") == 0) {
+        return HTTP_PUT;
+    }
+    if (strcmp(m, "DELETE") == 0) {
+        return HTTP_DELETE;
+    }
+    return HTTP_OTHER;
+}
+
+static const char *content_type_of(struct req_state *st, struct MHD_Connection *conn)
+{
+    const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "content-type");
+    if (!ct) {
+        return NULL;
+    }
+    size_t n = strcspn(ct, ";");
+    while (n && isspace((unsigned char)ct[n - 1])) {
+        n--;
+    }
+    while (n && isspace((unsigned char)*ct)) {
+        ct++;
+        n--;
+    }
+    if (n == 0) {
+        return NULL;
+    }
+    char *out = arena_strndup(&st->arena, ct, n);
+    for (char *p = out; *p; p++) {
+        *p = (char)tolower((unsigned char)*p);
+    }
+    return out;
+}
+
+/* Whether the route's comma-separated input list accepts media type ct. */
+static bool input_accepts(const char *list, const char *ct)
+{
+    size_t ct_len = strlen(ct);
+    const char *p = list;
+    while (*p) {
+        while (*p == ' ' || *p == ',') {
+            p++;
+        }
+        size_t n = strcspn(p, ",");
+        size_t m = n;
+        while (m && p[m - 1] == ' ') {
+            m--;
+        }
+        if ((m == 3 && memcmp(p, "*/*", 3) == 0) || (m == ct_len && strncmp(p, ct, m) == 0)) {
+            return true;
+        }
+        p += n;
+    }
+    return false;
+}
+
+/* spec(xrpc) as the reference checks it: a body is allowed only where the method declares
+ * input, must then be present, and must carry a declared Content-Type. */
+static int check_input(struct req_state *st, struct MHD_Connection *conn, bool has_body,
+                       uint64_t content_length)
+{
+    struct xrpc_req *rq = &st->rq;
+    const struct xrpc_route *route = rq->route;
+    if (!route->input) {
+        if (has_body) {
+            return xrpc_fail(rq, 400, "InvalidRequest",
+                             "A request body was provided when none was expected");
+        }
+        return 0;
+    }
+    if (!has_body) {
+        return xrpc_fail(rq, 400, "InvalidRequest",
+                         "A request body is expected but none was provided");
+    }
+    if (!rq->content_type) {
+        return xrpc_fail(rq, 400, "InvalidRequest",
+                         "Request encoding (Content-Type) required but not provided");
+    }
+    if (!input_accepts(route->input, rq->content_type)) {
+        return xrpc_fail(rq, 400, "InvalidRequest", "Wrong request encoding (Content-Type): %s",
+                         rq->content_type);
+    }
+    if (content_length > st->body_max) {
+        return xrpc_fail(rq, 413, "PayloadTooLarge", "request entity too large");
+    }
+    return 0;
+}
+
+static void start_request(struct req_state *st, struct MHD_Connection *conn, const char *method)
+{
+    struct xrpc_req *rq = &st->rq;
+    rq->_conn = conn;
+    rq->method = method;
+    rq->method_bit = method_bit(method);
+    find_client_ip(st, conn);
+
+    const char *uri = st->raw_uri ? st->raw_uri : "/";
+    size_t path_len = strcspn(uri, "?#");
+    rq->path = arena_strndup(&st->arena, uri, path_len);
+    rq->log.nsid = rq->path;
+    if (uri[path_len] == '?') {
+        const char *q = uri + path_len + 1;
+        if (!parse_query(st, arena_strndup(&st->arena, q, strcspn(q, "#")))) {
+            xrpc_fail(rq, 400, "InvalidRequest", "too many query parameters");
+            return;
+        }
+    }
+    rq->content_type = content_type_of(st, conn);
+
+    if (strcmp(method, "OPTIONS") == 0) {
+        xrpc_reply_empty(rq, 204); /* CORS preflight; headers added in send_response */
+        return;
+    }
+
+    const char *len_hdr = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "content-length");
+    uint64_t content_length = len_hdr ? strtoull(len_hdr, NULL, 10) : 0;
+    bool has_body = content_length > 0 ||
+                    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "transfer-encoding");
+    st->has_body = has_body;
+
+    rq->route = router_find_path(rq->path);
+    if (rq->route) {
+        if (!(rq->route->methods & rq->method_bit)) {
+            xrpc_reply_static(rq, 405, "text/plain; charset=utf-8", "Method Not Allowed\n");
+            return;
+        }
+        st->body_max = rq->route->body_max ? rq->route->body_max : XRPC_BODY_MAX_DEFAULT;
+        if (content_length > st->body_max) {
+            xrpc_fail(rq, 413, "PayloadTooLarge", "request entity too large");
+        }
+        return;
+    }
+    if (strncmp(rq->path, XRPC_PREFIX, strlen(XRPC_PREFIX)) != 0) {
+        xrpc_reply_static(rq, 404, "text/plain; charset=utf-8", "Not Found\n");
+        return;
+    }
+
+    const char *nsid = rq->path + strlen(XRPC_PREFIX);
+    size_t nsid_len = strlen(nsid);
+    if (nsid_len > 0 && nsid[nsid_len - 1] == '/') {
+        nsid_len--; /* "/xrpc/<nsid>/" routes like "/xrpc/<nsid>", as in express */
+    }
+    if (!nsid_chars_ok(nsid, nsid_len)) {
+        xrpc_fail(rq, 400, "InvalidRequest", "invalid xrpc path");
+        return;
+    }
+    rq->nsid = arena_strndup(&st->arena, nsid, nsid_len);
+    rq->log.nsid = rq->nsid;
+    rq->route = router_find_xrpc(rq->nsid);
+    if (!rq->route) {
+        rq->route = router_fallback();
+        if (!rq->route) {
+            xrpc_fail(rq, 501, "MethodNotImplemented", "Method Not Implemented");
+            return;
+        }
+        st->body_max = rq->route->body_max ? rq->route->body_max : XRPC_BODY_MAX_DEFAULT;
+        return; /* the fallback (a proxy) judges method and body itself */
+    }
+    if (!(rq->route->methods & rq->method_bit)) {
+        xrpc_fail(rq, 400, "InvalidRequest", "Incorrect HTTP method (%s) expected %s", method,
+                  rq->route->methods & HTTP_POST ? "POST" : "GET");
+        return;
+    }
+    st->body_max = rq->route->body_max ? rq->route->body_max : XRPC_BODY_MAX_DEFAULT;
+    (void)check_input(st, conn, has_body, content_length);
+}
+
+/* Takes one chunk of body; sets an error response when over the limit or refused. */
+static void take_chunk(struct req_state *st, const char *data, size_t len)
+{
+    struct xrpc_req *rq = &st->rq;
+    st->body_seen += len;
+    if (st->body_seen > st->body_max) {
+        xrpc_fail(rq, 413, "PayloadTooLarge", "request entity too large");
+        return;
+    }
+    if (rq->route && rq->route->on_body) {
+        (void)rq->route->on_body(rq, (const uint8_t *)data, len);
+        return;
+    }
+    if (buf_append(&st->body, data, len) != ERR_OK) {
+        xrpc_fail(rq, 413, "PayloadTooLarge", "request entity too large");
+    }
+}
+
+static void json_free(void *p)
+{
+    json_decref(p);
+}
+
+static void run_handler(struct req_state *st)
+{
+    struct xrpc_req *rq = &st->rq;
+    rq->body = buf_bytes(&st->body);
+    if (rq->nsid && rq->route->input && !(rq->route->flags & ROUTE_RAW_BODY) && rq->content_type &&
+        strcmp(rq->content_type, "application/json") == 0 && !rq->route->on_body) {
+        json_error_t jerr;
+        rq->json = json_loadb((const char *)rq->body.ptr, rq->body.len, 0, &jerr);
+        if (!rq->json) {
+            xrpc_fail(rq, 400, "InvalidRequest", "Request body is not valid JSON");
+            return;
+        }
+        arena_defer(rq->arena, json_free, rq->json);
+        if (!json_is_object(rq->json)) {
+            xrpc_fail(rq, 400, "InvalidRequest", "Input must be an object");
+            return;
+        }
+    }
+    rq->db = db_thread();
+    int status = rq->route->handler(rq);
+    if (rq->resp.status == 0) {
+        log_error(&rq->log, "handler returned %d without a response", status);
+        xrpc_fail(rq, 500, NULL, NULL);
+    }
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **req_cls)
+{
+    struct req_state *st = *req_cls;
+    if (!st) {
+        return MHD_NO; /* the URI-log callback always runs first; never reached */
+    }
+    if (!st->headers_done) {
+        st->headers_done = true;
+        start_request(st, conn, method);
+        if (st->rq.resp.status && st->has_body) {
+            /* refused before reading the body: libmicrohttpd then closes the connection
+             * instead of reading what we do not want */
+            return send_response(st, conn);
+        }
+        return MHD_YES; /* bodiless refusals wait for the last call, keeping the connection */
+    }
+    if (*upload_size) {
+        if (!st->rq.resp.status) {
+            take_chunk(st, upload_data, *upload_size);
+        } else {
+            /* Refused mid-body (over the limit, or on_body said no). libmicrohttpd cannot
+             * answer before the body is read, so the rest is discarded, up to a bound past
+             * which the connection is cut without an answer. */
+            st->body_seen += *upload_size;
+            if (st->body_seen > st->body_max + HTTP_DISCARD_MAX_BYTES) {
+                return MHD_NO;
+            }
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (st->queued) {
+        return MHD_YES;
+    }
+    if (!st->rq.resp.status) {
+        run_handler(st);
+    }
+    return send_response(st, conn);
+}
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct http_server *srv = cls;
+    struct req_state *st = xcalloc(1, sizeof *st);
+    arena_init(&st->arena);
+    buf_init(&st->body, BUF_MAX_HUGE);
+    st->srv = srv;
+    st->raw_uri = arena_strndup(&st->arena, uri ? uri : "/", uri ? strlen(uri) : 1);
+    st->body_max = XRPC_BODY_MAX_DEFAULT;
+    st->rq.arena = &st->arena;
+    st->rq.cfg = srv->cfg;
+    st->rq.resp.stream_size = -1;
+    uint64_t n = atomic_fetch_add(&srv->next_id, 1);
+    snprintf(st->rq.request_id, sizeof st->rq.request_id, "%08x%08llx", srv->id_base,
+             (unsigned long long)(n & 0xffffffffu));
+    st->rq.log.request_id = st->rq.request_id;
+    clock_gettime(CLOCK_MONOTONIC, &st->started_at);
+    return st;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct req_state *st = *req_cls;
+    if (!st) {
+        return;
+    }
+    *req_cls = NULL;
+    struct xrpc_req *rq = &st->rq;
+    if (rq->method) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        double ms = (double)(now.tv_sec - st->started_at.tv_sec) * 1e3 +
+                    (double)(now.tv_nsec - st->started_at.tv_nsec) / 1e6;
+        /* the path only: queries may carry codes and tokens (OAuth callbacks) */
+        log_info(&(struct log_ctx){.request_id = rq->request_id}, "%s %s %d %.1fms %s%s",
+                 rq->method, rq->path ? rq->path : "?", rq->resp.status, ms,
+                 rq->client_ip ? rq->client_ip : "-",
+                 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (cut short)");
+    }
+    if (rq->resp.body_malloced) {
+        free((void *)rq->resp.body);
+    }
+    if (rq->resp.stream_free) {
+        rq->resp.stream_free(rq->resp.stream_ctx); /* the response was never created */
+    }
+    arena_clear(&st->arena);
+    buf_clear(&st->body);
+    free(st);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    msg[strcspn(msg, "\n")] = '\0';
+    log_warn(NULL, "http: %s", msg);
+}
+
+static struct MHD_Daemon *start_daemon(struct http_server *srv, unsigned extra_flags)
+{
+    const struct config *cfg = srv->cfg;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+                     MHD_ALLOW_UPGRADE | extra_flags;
+    /* the logger first, so libmicrohttpd reports option problems through it */
+    return MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, on_request, srv,
+                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, MHD_OPTION_THREAD_POOL_SIZE,
+                            (unsigned)cfg->worker_threads, MHD_OPTION_CONNECTION_TIMEOUT,
+                            (unsigned)HTTP_IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                            (size_t)HTTP_CONN_MEMORY_BYTES, MHD_OPTION_URI_LOG_CALLBACK, on_uri,
+                            srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+                            MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
+}
+
+enum err http_server_start(const struct config *cfg, struct http_server **out)
+{
+    *out = NULL;
+    struct http_server *srv = xcalloc(1, sizeof *srv);
+    srv->cfg = cfg;
+    if (getrandom(&srv->id_base, sizeof srv->id_base, 0) != sizeof srv->id_base) {
+        srv->id_base = (uint32_t)time(NULL);
+    }
+    atomic_init(&srv->next_id, 1);
+    srv->daemon = start_daemon(srv, MHD_USE_DUAL_STACK);
+    if (!srv->daemon) {
+        srv->daemon = start_daemon(srv, 0); /* no IPv6 here: IPv4 only */
+    }
+    if (!srv->daemon) {
+        log_error(NULL, "could not listen on port %d (in use, or not permitted)", cfg->port);
+        free(srv);
+        return ERR_INTERNAL;
+    }
+    *out = srv;
+    return ERR_OK;
+}
+
+void http_server_stop(struct http_server *s)
+{
+    if (!s) {
+        return;
+    }
+    MHD_stop_daemon(s->daemon);
+    free(s);
+}
