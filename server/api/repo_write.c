@@ -112,6 +112,9 @@ static int run_writes(struct xrpc_req *rq, const char *did, struct repo_write *w
         enum err e = repo_apply_writes(repo_source(&src), &head, writes, n, &key, &app->tids,
                                        now_ms, c, &failed);
         sigkey_clear(&key);
+        if (e == ERR_MISSING) {
+            continue; /* a concurrent commit collected a node we read: start again */
+        }
         if (e) {
             struct repo_write *w = &writes[failed < n ? failed : 0];
             const char *uri = uri_of(rq, did, w);

@@ -17,6 +17,7 @@ const char *err_str(enum err e)
     case ERR_INTERNAL: return "internal error";
     case ERR_TRUNCATED: return "truncated";
     case ERR_UNSUPPORTED: return "unsupported";
+    case ERR_MISSING: return "missing block";
     }
     return "unknown error";
 }

@@ -21,6 +21,8 @@ enum err {
     ERR_INTERNAL,     /* a bug or a resource failure of ours */
     ERR_TRUNCATED,    /* input ended early: more bytes may complete it */
     ERR_UNSUPPORTED,  /* well-formed but not something we accept (e.g. a codec) */
+    ERR_MISSING,      /* a block the operation needs is not in the store (never stored, or
+                         collected after a concurrent commit: re-read the root and retry) */
 };
 
 /* Returns a short lower-case name for logs and tests ("invalid", "too large"). */

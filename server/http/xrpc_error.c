@@ -24,6 +24,7 @@ static const struct xrpc_error_row error_rows[] = {
     {ERR_INTERNAL, 500, "InternalServerError"},
     {ERR_TRUNCATED, 400, "InvalidRequest"},
     {ERR_UNSUPPORTED, 400, "InvalidRequest"},
+    {ERR_MISSING, 500, "InternalServerError"},
 };
 
 struct status_row {

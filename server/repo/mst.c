@@ -241,7 +241,8 @@ enum err mst_node_load(struct mst *t, struct mst_node *node, int level)
     enum err e = t->src.get(t->src.ctx, &node->cid, &t->_tmp, &block);
     if (e) {
         arena_reset(&t->_tmp);
-        return e;
+        /* a missing node is not a missing key: callers tell the two apart */
+        return e == ERR_NOT_FOUND ? ERR_MISSING : e;
     }
     return mst_node_decode(t, node, block, level);
 }

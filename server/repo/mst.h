@@ -35,7 +35,8 @@ struct mst *mst_new(struct blocksource src);
 struct mst *mst_load(struct blocksource src, const struct cid *root);
 void mst_free(struct mst *t);
 
-/* Looks key up: ERR_OK and *out, ERR_NOT_FOUND, or a load error. */
+/* Looks key up: ERR_OK and *out, ERR_NOT_FOUND (no such key), or a load error: every
+ * operation answers ERR_MISSING when a node it needs is not in the block source. */
 enum err mst_get(struct mst *t, struct bytes key, struct cid *out) MUST_CHECK;
 /* Inserts or replaces key. ERR_INVALID for a key that is not a valid MST key. */
 enum err mst_put(struct mst *t, struct bytes key, const struct cid *value) MUST_CHECK;

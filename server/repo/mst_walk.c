@@ -99,6 +99,9 @@ static enum err walk_cid(struct node_walker *w, const struct cid *cid, int level
     arena_init(&a);
     struct bytes block;
     enum err e = w->t->src.get(w->t->src.ctx, cid, &a, &block);
+    if (e == ERR_NOT_FOUND) {
+        e = ERR_MISSING;
+    }
     if (!e) {
         e = w->fn(w->ctx, cid, block);
     }
