@@ -16,7 +16,9 @@ CREATE TABLE account (
     delete_after       timestamptz,
     takedown_ref       text,
     invites_disabled   boolean NOT NULL DEFAULT false,
-    email_auth_factor  boolean NOT NULL DEFAULT false
+    email_auth_factor  boolean NOT NULL DEFAULT false,
+    repo_bytes         bigint NOT NULL DEFAULT 0, -- sum of repo_block sizes (write path keeps it)
+    blob_bytes         bigint NOT NULL DEFAULT 0  -- sum of permanent blob sizes
 );
 CREATE UNIQUE INDEX account_email_lower_idx ON account (lower(email));
 

@@ -11,9 +11,14 @@ CREATE FUNCTION pds_apply_commit(
     p_coll text[], p_rkey text[], p_cid bytea[],  -- record index: cid NULL deletes
     p_removed bytea[],           -- MST nodes and the old commit, now unreachable
     p_removed_records bytea[],   -- old record values, garbage unless still referenced
-    p_event_type text, p_event bytea)
+    p_event_type text, p_event bytea,
+    p_blob_cids bytea[], p_blob_uris text[])  -- blob references of the records written
 RETURNS boolean
 LANGUAGE plpgsql AS $$
+DECLARE
+    v_added bigint;
+    v_removed bigint;
+    v_old_blobs bytea[];
 BEGIN
     IF p_old_commit IS NULL THEN
         INSERT INTO repo_root (did, commit_cid, data_cid, rev)
@@ -28,10 +33,13 @@ BEGIN
         RETURN false;
     END IF;
 
-    INSERT INTO repo_block (did, cid, rev, data)
-    SELECT p_did, b.cid, p_rev, b.data
-      FROM unnest(p_block_cids, p_block_data) AS b (cid, data)
-    ON CONFLICT (did, cid) DO NOTHING;
+    WITH ins AS (
+        INSERT INTO repo_block (did, cid, rev, data)
+        SELECT p_did, b.cid, p_rev, b.data
+          FROM unnest(p_block_cids, p_block_data) AS b (cid, data)
+        ON CONFLICT (did, cid) DO NOTHING
+        RETURNING length(data) AS n)
+    SELECT coalesce(sum(n), 0) INTO v_added FROM ins;
 
     INSERT INTO record (did, collection, rkey, cid, rev)
     SELECT p_did, w.coll, w.rkey, w.cid, p_rev
@@ -44,12 +52,46 @@ BEGIN
      USING unnest(p_coll, p_rkey, p_cid) AS w (coll, rkey, cid)
      WHERE w.cid IS NULL AND r.did = p_did AND r.collection = w.coll AND r.rkey = w.rkey;
 
-    DELETE FROM repo_block
-     WHERE did = p_did AND cid = ANY (p_removed);
+    WITH del AS (
+        DELETE FROM repo_block b
+         WHERE b.did = p_did
+           AND (b.cid = ANY (p_removed)
+                OR (b.cid = ANY (p_removed_records)
+                    AND NOT EXISTS (SELECT 1 FROM record r WHERE r.did = p_did AND r.cid = b.cid)))
+        RETURNING length(data) AS n)
+    SELECT coalesce(sum(n), 0) INTO v_removed FROM del;
+    UPDATE account SET repo_bytes = repo_bytes + v_added - v_removed WHERE did = p_did;
 
-    DELETE FROM repo_block b
-     WHERE b.did = p_did AND b.cid = ANY (p_removed_records)
-       AND NOT EXISTS (SELECT 1 FROM record r WHERE r.did = p_did AND r.cid = b.cid);
+    -- Blob references: the written records' old references are replaced by their new ones;
+    -- a referenced upload becomes permanent; a blob nothing references any more is queued
+    -- for the sweeper, which deletes its bytes after this commits.
+    WITH gone AS (
+        DELETE FROM record_blob rb
+         USING unnest(p_coll, p_rkey) AS w (coll, rkey)
+         WHERE rb.did = p_did AND rb.record_uri = 'at://' || p_did || '/' || w.coll || '/' || w.rkey
+        RETURNING rb.blob_cid)
+    SELECT array_agg(blob_cid) INTO v_old_blobs FROM gone;
+    INSERT INTO record_blob (did, blob_cid, record_uri)
+    SELECT p_did, b.cid, b.uri FROM unnest(p_blob_cids, p_blob_uris) AS b (cid, uri)
+    ON CONFLICT DO NOTHING;
+    WITH made AS (
+        UPDATE blob SET temp_key = NULL
+         WHERE did = p_did AND cid = ANY (p_blob_cids) AND temp_key IS NOT NULL
+        RETURNING size)
+    UPDATE account SET blob_bytes = blob_bytes + (SELECT coalesce(sum(size), 0) FROM made)
+     WHERE did = p_did;
+    IF v_old_blobs IS NOT NULL THEN
+        WITH dead AS (
+            DELETE FROM blob b
+             WHERE b.did = p_did AND b.cid = ANY (v_old_blobs) AND b.temp_key IS NULL
+               AND NOT EXISTS (SELECT 1 FROM record_blob rb
+                                WHERE rb.did = p_did AND rb.blob_cid = b.cid)
+            RETURNING b.cid, b.size),
+        queued AS (
+            INSERT INTO blob_gc (did, cid) SELECT p_did, cid FROM dead RETURNING 1)
+        UPDATE account SET blob_bytes = blob_bytes - (SELECT coalesce(sum(size), 0) FROM dead)
+         WHERE did = p_did;
+    END IF;
 
     IF p_event IS NOT NULL THEN
         INSERT INTO repo_seq (did, event_type, event) VALUES (p_did, p_event_type, p_event);
@@ -57,6 +99,15 @@ BEGIN
     RETURN true;
 END
 $$;
+
+-- Blob bytes to delete from the blob store: rows are added in the transaction that made a
+-- blob unreferenced, and removed by the sweeper once the bytes are gone.
+CREATE TABLE blob_gc (
+    id        bigserial PRIMARY KEY,
+    did       text NOT NULL,
+    cid       bytea NOT NULL,
+    queued_at timestamptz NOT NULL DEFAULT now()
+);
 
 -- GC of record blocks looks records up by CID.
 CREATE INDEX record_cid_idx ON record (did, cid);

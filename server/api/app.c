@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "core/lexicon.h"
+#include "identity/resolver.h"
 #include "main/config.h"
 
 #include <dirent.h>
@@ -109,10 +110,20 @@ enum err app_init(const struct config *cfg, char *why, size_t why_len)
         the_app.lexicons = lexicon_catalog_new();
         if ((e = load_lexicons(the_app.lexicons, lexdir, 0, why, why_len))) {
             lexicon_catalog_free(the_app.lexicons);
+    resolver_free(the_app.resolver);
             the_app.lexicons = NULL;
             return e;
         }
     }
+    struct resolver_config rc = {
+        .plc_url = cfg->did_plc_url,
+        .timeout_ms = (long)cfg->id_resolver_timeout_ms,
+        .did_stale_ttl_ms = cfg->did_cache_stale_ttl_ms,
+        .did_max_ttl_ms = cfg->did_cache_max_ttl_ms,
+        .dev_mode = cfg->dev_mode,
+        .dev_http_port = cfg->port,
+    };
+    the_app.resolver = resolver_new(&rc);
     the_app.blocks = blockcache_new(BLOCKCACHE_DEFAULT_BYTES);
     /* a random clock id keeps two processes on one database from minting equal revs */
     tid_gen_init(&the_app.tids, randombytes_uniform(1024));

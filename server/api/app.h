@@ -11,6 +11,7 @@
 
 struct config;
 struct lexicon_catalog;
+struct resolver;
 
 struct app {
     const struct config *cfg;
@@ -19,6 +20,7 @@ struct app {
     struct sigkey rotation_key;   /* the PLC rotation key (k256); read-only */
     uint8_t seal_key[SEAL_KEY_BYTES]; /* encrypts account signing keys at rest; read-only */
     struct lexicon_catalog *lexicons; /* record schemas for `validate`, or NULL; read-only */
+    struct resolver *resolver;        /* DID and handle resolution with caches; thread-safe */
 };
 
 /* The process's app; NULL before app_init. */

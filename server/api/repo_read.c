@@ -3,6 +3,10 @@
 #include <stdlib.h>
 
 #include "api/api.h"
+#include "api/app.h"
+#include "identity/did_doc.h"
+#include "identity/resolver.h"
+#include "main/config.h"
 #include "api/repo_common.h"
 #include "core/syntax.h"
 
@@ -144,4 +148,68 @@ int api_repo_list_records(struct xrpc_req *rq)
         json_object_set_new(out, "cursor", json_string(last));
     }
     return xrpc_reply_json(rq, 200, out);
+}
+
+/* The account's DID document: as its directory serves it, else as we would publish it. */
+static json_t *did_document(struct xrpc_req *rq, const struct api_account *acct)
+{
+    json_t *doc = NULL;
+    if (resolver_resolve_did(app_get()->resolver, acct->did, false, &doc) == ERR_OK) {
+        return doc;
+    }
+    struct db_params p;
+    db_params_init(&p);
+    db_param_text(&p, acct->did);
+    PGresult *r;
+    struct sigkey key;
+    if (db_query_in(rq->db, rq->arena, "SELECT signing_key FROM account WHERE did = $1", &p, &r) ||
+        PQntuples(r) == 0 || app_unseal_signing_key(db_col_bytes(r, 0, 0), &key)) {
+        return NULL;
+    }
+    doc = did_doc_build(acct->did, acct->handle, &key, app_get()->cfg->public_url);
+    sigkey_clear(&key);
+    return doc;
+}
+
+/* com.atproto.repo.describeRepo */
+int api_repo_describe_repo(struct xrpc_req *rq)
+{
+    const char *repo;
+    int st;
+    if ((st = xrpc_param_str(rq, "repo", true, &repo))) {
+        return st;
+    }
+    struct api_account acct;
+    if ((st = api_repo_available(rq, repo, &acct))) {
+        return st;
+    }
+    json_t *doc = did_document(rq, &acct);
+    if (!doc) {
+        return xrpc_fail(rq, 500, NULL, NULL);
+    }
+    struct did_doc parsed;
+    bool handle_ok = false;
+    if (did_doc_parse(doc, acct.did, &parsed) == ERR_OK) {
+        handle_ok = parsed.handle && acct.handle && strcmp(parsed.handle, acct.handle) == 0;
+        did_doc_clear(&parsed);
+    }
+    struct db_params p;
+    db_params_init(&p);
+    db_param_text(&p, acct.did);
+    PGresult *r;
+    if (db_query_in(rq->db, rq->arena,
+                    "SELECT DISTINCT collection FROM record WHERE did = $1 ORDER BY collection", &p,
+                    &r)) {
+        json_decref(doc);
+        return xrpc_fail(rq, 500, NULL, NULL);
+    }
+    json_t *collections = json_array();
+    for (int i = 0; i < PQntuples(r); i++) {
+        json_array_append_new(collections, json_string(db_col_text(r, i, 0)));
+    }
+    return xrpc_reply_json(rq, 200,
+                           json_pack("{s:s,s:s,s:o,s:o,s:b}", "handle",
+                                     handle_ok ? acct.handle : "handle.invalid", "did", acct.did,
+                                     "didDoc", doc, "collections", collections, "handleIsCorrect",
+                                     handle_ok));
 }

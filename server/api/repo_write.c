@@ -11,6 +11,7 @@
 #include "api/auth.h"
 #include "api/input.h"
 #include "api/repo_common.h"
+#include "core/blobref.h"
 #include "core/dagcbor.h"
 #include "core/ipldjson.h"
 #include "core/syntax.h"
@@ -189,16 +190,48 @@ static int validate_flag(struct xrpc_req *rq, json_t *obj, int *out)
     return 0;
 }
 
+/* spec(blob): a record may reference only blobs this account uploaded or already uses. */
+static int check_blobs(struct xrpc_req *rq, const char *did, struct repo_write *w,
+                       const struct dm_value *rec)
+{
+    struct cid *cids;
+    size_t n;
+    enum err e = blobref_collect(rec, rq->arena, &cids, &n);
+    if (e) {
+        return xrpc_fail(rq, 400, "InvalidRequest", "Invalid blob reference in record");
+    }
+    w->blobs = cids;
+    w->nblobs = n;
+    for (size_t i = 0; i < n; i++) {
+        struct db_params p;
+        db_params_init(&p);
+        db_param_text(&p, did);
+        db_param_bytes(&p, cid_bytes(&cids[i]));
+        PGresult *r;
+        if (db_query_in(rq->db, rq->arena,
+                        "SELECT 1 FROM blob WHERE did = $1 AND cid = $2 AND takedown_ref IS NULL",
+                        &p, &r)) {
+            return xrpc_fail(rq, 500, NULL, NULL);
+        }
+        if (PQntuples(r) == 0) {
+            return xrpc_fail(rq, 400, "BlobNotFound", "Could not find blob: %s",
+                             cid_str(rq, &cids[i]));
+        }
+    }
+    return 0;
+}
+
 /* Checks and encodes a record for a create/update write. */
-static int prepare_record(struct xrpc_req *rq, struct repo_write *w, const char *collection,
-                          const char *rkey, json_t *value, int validate, const char **status)
+static int prepare_record(struct xrpc_req *rq, struct repo_write *w, const char *did,
+                          const char *collection, const char *rkey, json_t *value, int validate,
+                          const char **status)
 {
     struct dm_value *rec;
     if (!json_is_object(value) || ipldjson_from_json(value, rq->arena, &rec)) {
         return xrpc_fail(rq, 400, "InvalidRequest", "Invalid record for %s/%s", collection, rkey);
     }
     int st = api_record_check(rq, collection, rkey, rec, validate, status);
-    if (st) {
+    if (st || (st = check_blobs(rq, did, w, rec))) {
         return st;
     }
     struct buf b;
@@ -260,7 +293,7 @@ int api_repo_create_record(struct xrpc_req *rq)
         return st;
     }
     struct repo_write w = {.action = REPO_CREATE};
-    if ((st = prepare_record(rq, &w, collection, rkey ? rkey : new_rkey(rq), record, validate,
+    if ((st = prepare_record(rq, &w, did, collection, rkey ? rkey : new_rkey(rq), record, validate,
                              &status))) {
         return st;
     }
@@ -290,7 +323,7 @@ int api_repo_put_record(struct xrpc_req *rq)
         return st;
     }
     struct repo_write w = {.action = REPO_UPDATE};
-    if ((st = prepare_record(rq, &w, collection, rkey, record, validate, &status)) ||
+    if ((st = prepare_record(rq, &w, did, collection, rkey, record, validate, &status)) ||
         (st = swap_record(rq, rq->json, &w))) {
         return st;
     }
@@ -380,7 +413,7 @@ int api_repo_apply_writes(struct xrpc_req *rq)
             }
             w->action = create ? REPO_CREATE : REPO_UPDATE;
             w->must_exist = !create;
-            if ((st = prepare_record(rq, w, collection, rkey ? rkey : new_rkey(rq), value,
+            if ((st = prepare_record(rq, w, did, collection, rkey ? rkey : new_rkey(rq), value,
                                      validate, &statuses[i]))) {
                 return st;
             }

@@ -16,7 +16,7 @@
 #include "core/bytes.h"
 #include "core/err.h"
 
-#define DB_PARAMS_MAX        16 /* parameters of one statement; raise if a query needs more */
+#define DB_PARAMS_MAX        24 /* parameters of one statement; raise if a query needs more */
 #define DB_CONNECT_TIMEOUT_S 10 /* libpq connect_timeout for each attempt */
 #define DB_SQLSTATE_LEN      5
 

@@ -5,7 +5,7 @@
 
 #define REPO_APPLY_SQL                                                                          \
     "SELECT pds_apply_commit($1, $2, $3, $4, $5, $6::bytea[], $7::bytea[], $8::text[],"         \
-    " $9::text[], $10::bytea[], $11::bytea[], $12::bytea[], $13, $14)"
+    " $9::text[], $10::bytea[], $11::bytea[], $12::bytea[], $13, $14, $15::bytea[], $16::text[])"
 
 static enum err source_get(void *ctx, const struct cid *cid, struct arena *a, struct bytes *out)
 {
@@ -116,11 +116,62 @@ static enum err cid_array(struct buf *out, const struct cid *cids, size_t n)
     return e;
 }
 
+/* (blob cid, record uri) pairs of the records this commit writes. */
+static enum err blob_arrays(const struct repo_head *head, const struct repo_write *writes,
+                            size_t n, struct buf *cids_out, struct buf *uris_out)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        total += writes[i].action == REPO_DELETE || writes[i].noop ? 0 : writes[i].nblobs;
+    }
+    struct bytes *cids = xmalloc((total + 1) * sizeof(*cids));
+    struct bytes *uris = xmalloc((total + 1) * sizeof(*uris));
+    struct buf text;
+    buf_init(&text, BUF_MAX_HUGE);
+    size_t k = 0;
+    enum err e = ERR_OK;
+    /* the uri strings go into one buffer first: it may move while it grows */
+    size_t *offs = xmalloc((total + 1) * sizeof(*offs));
+    for (size_t i = 0; i < n && !e; i++) {
+        const struct repo_write *w = &writes[i];
+        if (w->action == REPO_DELETE || w->noop) {
+            continue;
+        }
+        for (size_t b = 0; b < w->nblobs && !e; b++) {
+            offs[k] = text.len;
+            e = buf_appendf(&text, "at://%.*s/%.*s/%.*s", (int)head->did.len,
+                            (const char *)head->did.ptr, (int)w->collection.len,
+                            (const char *)w->collection.ptr, (int)w->rkey.len,
+                            (const char *)w->rkey.ptr);
+            cids[k] = cid_bytes(&w->blobs[b]);
+            uris[k].len = text.len - offs[k];
+            k++;
+        }
+    }
+    for (size_t i = 0; i < k; i++) {
+        uris[i].ptr = text.ptr + offs[i];
+    }
+    if (!e) {
+        e = db_array_binary(cids_out, DB_OID_BYTEA, cids, k);
+    }
+    if (!e) {
+        e = db_array_binary(uris_out, DB_OID_TEXT, uris, k);
+    }
+    buf_clear(&text);
+    free(offs);
+    free(cids);
+    free(uris);
+    return e;
+}
+
 enum err repo_store_apply(struct db *db, const struct repo_head *head,
                           const struct repo_commit *c, const struct repo_write *writes, size_t n,
                           struct blockcache *cache, bool *raced)
 {
     enum { A_CIDS, A_DATA, A_COLL, A_RKEY, A_RCID, A_REMOVED, A_RREMOVED, A_COUNT };
+    struct buf blob_cids, blob_uris;
+    buf_init(&blob_cids, BUF_MAX_HUGE);
+    buf_init(&blob_uris, BUF_MAX_HUGE);
     struct buf arr[A_COUNT];
     for (int i = 0; i < A_COUNT; i++) {
         buf_init(&arr[i], BUF_MAX_HUGE);
@@ -150,7 +201,8 @@ enum err repo_store_apply(struct db *db, const struct repo_head *head,
         (e = db_array_binary(&arr[A_RKEY], DB_OID_TEXT, rkey, nw)) ||
         (e = db_array_binary(&arr[A_RCID], DB_OID_BYTEA, rcid, nw)) ||
         (e = cid_array(&arr[A_REMOVED], c->removed, c->nremoved)) ||
-        (e = cid_array(&arr[A_RREMOVED], c->removed_records, c->nremoved_records))) {
+        (e = cid_array(&arr[A_RREMOVED], c->removed_records, c->nremoved_records)) ||
+        (e = blob_arrays(head, writes, n, &blob_cids, &blob_uris))) {
         goto out;
     }
     struct db_params p;
@@ -169,6 +221,8 @@ enum err repo_store_apply(struct db *db, const struct repo_head *head,
     }
     db_param_text(&p, "commit");
     db_param_bytes(&p, buf_bytes(&c->event));
+    db_param_bytes(&p, buf_bytes(&blob_cids));
+    db_param_bytes(&p, buf_bytes(&blob_uris));
     PGresult *r;
     if ((e = db_query(db, REPO_APPLY_SQL, &p, &r))) {
         goto out;
@@ -185,6 +239,8 @@ out:
     for (int i = 0; i < A_COUNT; i++) {
         buf_clear(&arr[i]);
     }
+    buf_clear(&blob_cids);
+    buf_clear(&blob_uris);
     free(cids);
     free(datas);
     free(coll);

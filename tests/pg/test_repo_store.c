@@ -103,6 +103,13 @@ static bool blocks_exact(struct db *db)
     mst_free(m);
     int64_t records = count(db, "SELECT count(DISTINCT cid) FROM record");
     int64_t stored = count(db, "SELECT count(*) FROM repo_block");
+    int64_t accounted = count(db, "SELECT repo_bytes FROM account WHERE did = '" DID "'");
+    int64_t actual = count(db, "SELECT coalesce(sum(length(data)), 0) FROM repo_block");
+    if (accounted != actual) {
+        fprintf(stderr, "repo_bytes says %lld, blocks hold %lld\n", (long long)accounted,
+                (long long)actual);
+        return false;
+    }
     if (!ok || stored != 1 + nodes + records) {
         fprintf(stderr, "stored %lld blocks, expected 1 + %lld nodes + %lld records\n",
                 (long long)stored, (long long)nodes, (long long)records);

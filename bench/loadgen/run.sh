@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# run.sh - the write benchmark: starts the PDS in its default configuration (its own
+# PostgreSQL cluster, fsync on) beside a private PLC directory, runs loadgen against it,
+# and stops everything. Prints figures; never a pass/fail judgement on speed.
+#   bench/loadgen/run.sh [clients] [seconds]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+clients=${1:-8}
+secs=${2:-30}
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$(nproc)" --target pds loadgen >/dev/null
+node=$(bash scripts/setup-node.sh | tail -n 1)
+work=$(mktemp -d /tmp/pds-bench.XXXXXX)
+chmod 755 "$work"
+plc_port=$((20000 + RANDOM % 10000))
+port=$((30000 + RANDOM % 10000))
+"$node" scripts/dev-plc.mjs "$plc_port" >"$work/plc.log" 2>&1 &
+plc=$!
+PDS_HOSTNAME=localhost PDS_PORT=$port PDS_DATA_DIRECTORY="$work/data" \
+  PDS_DID_PLC_URL="http://127.0.0.1:$plc_port" PDS_DEV_MODE=true PDS_INVITE_REQUIRED=false \
+  LOG_LEVEL=warn build/pds serve >"$work/pds.log" 2>&1 &
+pds=$!
+cleanup() {
+  kill -TERM "$pds" 2>/dev/null || true
+  wait "$pds" 2>/dev/null || true
+  kill "$plc" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+for _ in $(seq 1 100); do
+  curl -sf "http://127.0.0.1:$port/xrpc/_health" >/dev/null && break
+  sleep 0.3
+done
+build/bench/loadgen --url "http://127.0.0.1:$port" --clients "$clients" --seconds "$secs"
