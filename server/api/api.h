@@ -12,8 +12,20 @@ int api_basic_robots(struct xrpc_req *rq);      /* GET /robots.txt */
 int api_basic_health(struct xrpc_req *rq);      /* GET /xrpc/_health */
 int api_basic_atproto_did(struct xrpc_req *rq); /* GET /.well-known/atproto-did */
 
-/* server.c: com.atproto.server.* */
+/* server.c, server_account.c, server_session.c, server_app_password.c, server_invite.c:
+ * com.atproto.server.* */
 int api_server_describe_server(struct xrpc_req *rq);
+int api_server_create_account(struct xrpc_req *rq);
+int api_server_create_session(struct xrpc_req *rq);
+int api_server_get_session(struct xrpc_req *rq);
+int api_server_refresh_session(struct xrpc_req *rq);
+int api_server_delete_session(struct xrpc_req *rq);
+int api_server_create_app_password(struct xrpc_req *rq);
+int api_server_list_app_passwords(struct xrpc_req *rq);
+int api_server_revoke_app_password(struct xrpc_req *rq);
+int api_server_create_invite_code(struct xrpc_req *rq);
+int api_server_create_invite_codes(struct xrpc_req *rq);
+int api_server_get_account_invite_codes(struct xrpc_req *rq);
 
 /* repo_write.c, repo_read.c: com.atproto.repo.* */
 int api_repo_create_record(struct xrpc_req *rq);
@@ -22,6 +34,7 @@ int api_repo_delete_record(struct xrpc_req *rq);
 int api_repo_apply_writes(struct xrpc_req *rq);
 int api_repo_get_record(struct xrpc_req *rq);
 int api_repo_list_records(struct xrpc_req *rq);
+int api_repo_describe_repo(struct xrpc_req *rq);
 
 /* sync.c: com.atproto.sync.* */
 int api_sync_get_repo(struct xrpc_req *rq);

@@ -12,20 +12,32 @@
 
 /* clang-format off */
 static const struct xrpc_route xrpc_routes[] = {
-    /* name                                   methods    handler                      input     body_max flags on_body */
-    {"com.atproto.repo.applyWrites",          HTTP_POST, api_repo_apply_writes,      JSON,     0,       0,    NULL},
-    {"com.atproto.repo.createRecord",         HTTP_POST, api_repo_create_record,     JSON,     0,       0,    NULL},
-    {"com.atproto.repo.deleteRecord",         HTTP_POST, api_repo_delete_record,     JSON,     0,       0,    NULL},
-    {"com.atproto.repo.getRecord",            HTTP_GET,  api_repo_get_record,        NO_INPUT, 0,       0,    NULL},
-    {"com.atproto.repo.listRecords",          HTTP_GET,  api_repo_list_records,      NO_INPUT, 0,       0,    NULL},
-    {"com.atproto.repo.putRecord",            HTTP_POST, api_repo_put_record,        JSON,     0,       0,    NULL},
-    {"com.atproto.server.describeServer",     HTTP_GET,  api_server_describe_server, NO_INPUT, 0,       0,    NULL},
-    {"com.atproto.sync.getBlocks",            HTTP_GET,  api_sync_get_blocks,        NO_INPUT, 0,       0,    NULL},
-    {"com.atproto.sync.getLatestCommit",      HTTP_GET,  api_sync_get_latest_commit, NO_INPUT, 0,       0,    NULL},
-    {"com.atproto.sync.getRecord",            HTTP_GET,  api_sync_get_record,        NO_INPUT, 0,       0,    NULL},
-    {"com.atproto.sync.getRepo",              HTTP_GET,  api_sync_get_repo,          NO_INPUT, 0,       0,    NULL},
-    {"com.atproto.sync.getRepoStatus",        HTTP_GET,  api_sync_get_repo_status,   NO_INPUT, 0,       0,    NULL},
-    {"com.atproto.sync.listRepos",            HTTP_GET,  api_sync_list_repos,        NO_INPUT, 0,       0,    NULL},
+    /* name                                       methods    handler                              input     body_max, flags, on_body */
+    {"com.atproto.repo.applyWrites",             HTTP_POST, api_repo_apply_writes,               JSON,     0, 0, NULL},
+    {"com.atproto.repo.createRecord",            HTTP_POST, api_repo_create_record,              JSON,     0, 0, NULL},
+    {"com.atproto.repo.deleteRecord",            HTTP_POST, api_repo_delete_record,              JSON,     0, 0, NULL},
+    {"com.atproto.repo.describeRepo",         HTTP_GET,  api_repo_describe_repo,     NO_INPUT, 0,       0,    NULL},
+    {"com.atproto.repo.getRecord",               HTTP_GET,  api_repo_get_record,                 NO_INPUT, 0, 0, NULL},
+    {"com.atproto.repo.listRecords",             HTTP_GET,  api_repo_list_records,               NO_INPUT, 0, 0, NULL},
+    {"com.atproto.repo.putRecord",               HTTP_POST, api_repo_put_record,                 JSON,     0, 0, NULL},
+    {"com.atproto.server.createAccount",         HTTP_POST, api_server_create_account,           JSON,     0, 0, NULL},
+    {"com.atproto.server.createAppPassword",     HTTP_POST, api_server_create_app_password,      JSON,     0, 0, NULL},
+    {"com.atproto.server.createInviteCode",      HTTP_POST, api_server_create_invite_code,       JSON,     0, 0, NULL},
+    {"com.atproto.server.createInviteCodes",     HTTP_POST, api_server_create_invite_codes,      JSON,     0, 0, NULL},
+    {"com.atproto.server.createSession",         HTTP_POST, api_server_create_session,           JSON,     0, 0, NULL},
+    {"com.atproto.server.deleteSession",         HTTP_POST, api_server_delete_session,           NO_INPUT, 0, 0, NULL},
+    {"com.atproto.server.describeServer",        HTTP_GET,  api_server_describe_server,          NO_INPUT, 0, 0, NULL},
+    {"com.atproto.server.getAccountInviteCodes", HTTP_GET,  api_server_get_account_invite_codes, NO_INPUT, 0, 0, NULL},
+    {"com.atproto.server.getSession",            HTTP_GET,  api_server_get_session,              NO_INPUT, 0, 0, NULL},
+    {"com.atproto.server.listAppPasswords",      HTTP_GET,  api_server_list_app_passwords,       NO_INPUT, 0, 0, NULL},
+    {"com.atproto.server.refreshSession",        HTTP_POST, api_server_refresh_session,          NO_INPUT, 0, 0, NULL},
+    {"com.atproto.server.revokeAppPassword",     HTTP_POST, api_server_revoke_app_password,      JSON,     0, 0, NULL},
+    {"com.atproto.sync.getBlocks",               HTTP_GET,  api_sync_get_blocks,                 NO_INPUT, 0, 0, NULL},
+    {"com.atproto.sync.getLatestCommit",         HTTP_GET,  api_sync_get_latest_commit,          NO_INPUT, 0, 0, NULL},
+    {"com.atproto.sync.getRecord",               HTTP_GET,  api_sync_get_record,                 NO_INPUT, 0, 0, NULL},
+    {"com.atproto.sync.getRepo",                 HTTP_GET,  api_sync_get_repo,                   NO_INPUT, 0, 0, NULL},
+    {"com.atproto.sync.getRepoStatus",           HTTP_GET,  api_sync_get_repo_status,            NO_INPUT, 0, 0, NULL},
+    {"com.atproto.sync.listRepos",               HTTP_GET,  api_sync_list_repos,                 NO_INPUT, 0, 0, NULL},
 };
 
 static const struct xrpc_route path_routes[] = {
