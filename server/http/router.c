@@ -16,7 +16,7 @@ static const struct xrpc_route xrpc_routes[] = {
     {"com.atproto.repo.applyWrites",             HTTP_POST, api_repo_apply_writes,               JSON,     0, 0, NULL},
     {"com.atproto.repo.createRecord",            HTTP_POST, api_repo_create_record,              JSON,     0, 0, NULL},
     {"com.atproto.repo.deleteRecord",            HTTP_POST, api_repo_delete_record,              JSON,     0, 0, NULL},
-    {"com.atproto.repo.describeRepo",         HTTP_GET,  api_repo_describe_repo,     NO_INPUT, 0,       0,    NULL},
+    {"com.atproto.repo.describeRepo",            HTTP_GET,  api_repo_describe_repo,              NO_INPUT, 0, 0, NULL},
     {"com.atproto.repo.getRecord",               HTTP_GET,  api_repo_get_record,                 NO_INPUT, 0, 0, NULL},
     {"com.atproto.repo.listRecords",             HTTP_GET,  api_repo_list_records,               NO_INPUT, 0, 0, NULL},
     {"com.atproto.repo.putRecord",               HTTP_POST, api_repo_put_record,                 JSON,     0, 0, NULL},
