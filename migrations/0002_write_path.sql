@@ -109,5 +109,10 @@ CREATE TABLE blob_gc (
     queued_at timestamptz NOT NULL DEFAULT now()
 );
 
+-- Events and blocks are DAG-CBOR, which barely compresses: keep rows up to a page inline
+-- rather than spending CPU on pglz for every #commit event and large record.
+ALTER TABLE repo_seq SET (toast_tuple_target = 8160);
+ALTER TABLE repo_block SET (toast_tuple_target = 8160);
+
 -- GC of record blocks looks records up by CID.
 CREATE INDEX record_cid_idx ON record (did, cid);

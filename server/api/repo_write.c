@@ -26,14 +26,16 @@ static int load_head(struct xrpc_req *rq, const char *did, struct repo_head *hea
     struct db_params p;
     db_params_init(&p);
     db_param_text(&p, did);
+    static const struct db_stmt head_stmt = {
+        "repo_write_head",
+        "SELECT a.signing_key, a.deactivated_at IS NOT NULL, a.takedown_ref IS NOT NULL,"
+        " r.commit_cid, r.data_cid, r.rev"
+        " FROM account a LEFT JOIN repo_root r ON r.did = a.did WHERE a.did = $1"};
     PGresult *r;
-    if (db_query_in(rq->db, rq->arena,
-                    "SELECT a.signing_key, a.deactivated_at IS NOT NULL, a.takedown_ref IS NOT NULL,"
-                    " r.commit_cid, r.data_cid, r.rev"
-                    " FROM account a LEFT JOIN repo_root r ON r.did = a.did WHERE a.did = $1",
-                    &p, &r)) {
+    if (db_query_stmt(rq->db, &head_stmt, &p, &r)) {
         return xrpc_fail(rq, 500, NULL, NULL);
     }
+    arena_defer(rq->arena, (void (*)(void *))PQclear, r);
     if (PQntuples(r) == 0) {
         return xrpc_fail(rq, 403, "AccountNotFound", "Account not found");
     }

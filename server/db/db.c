@@ -144,6 +144,7 @@ static enum err ensure_conn(struct db *db, char *why, size_t why_len)
     }
     PQsetNoticeProcessor(c, on_notice, NULL);
     db->_conn = c;
+    db->_nprepared = 0; /* prepared statements die with their connection */
     return ERR_OK;
 }
 
@@ -183,8 +184,27 @@ static void log_sql_error(struct db *db, const char *sql, const PGresult *r)
               SQL_LOG_PREFIX, sql);
 }
 
-static enum err run(struct db *db, const char *sql, const struct db_params *p, bool script,
-                    PGresult **out)
+/* Prepares stmt on the current connection unless it already is. */
+static PGresult *prepare(struct db *db, const struct db_stmt *stmt)
+{
+    for (int i = 0; i < db->_nprepared; i++) {
+        if (db->_prepared[i] == stmt) {
+            return NULL;
+        }
+    }
+    PGresult *r = PQprepare(db->_conn, stmt->name, stmt->sql, 0, NULL);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        return r; /* the caller reports it */
+    }
+    PQclear(r);
+    if (db->_nprepared < DB_PREPARED_MAX) {
+        db->_prepared[db->_nprepared++] = stmt;
+    }
+    return NULL;
+}
+
+static enum err run_stmt(struct db *db, const char *sql, const struct db_stmt *stmt,
+                         const struct db_params *p, bool script, PGresult **out)
 {
     *out = NULL;
     db->_sqlstate[0] = '\0';
@@ -200,8 +220,15 @@ static enum err run(struct db *db, const char *sql, const struct db_params *p, b
         log_error(NULL, "could not connect to the database: %s", why);
         return ERR_DB;
     }
-    PGresult *r;
-    if (script) {
+    PGresult *r = NULL;
+    if (stmt) {
+        sql = stmt->sql;
+        r = prepare(db, stmt);
+        if (!r) {
+            r = PQexecPrepared(db->_conn, stmt->name, p ? p->n : 0, p ? p->values : NULL,
+                               p ? p->lengths : NULL, p ? p->formats : NULL, 1);
+        }
+    } else if (script) {
         r = PQexec(db->_conn, sql);
     } else {
         r = PQexecParams(db->_conn, sql, p ? p->n : 0, NULL, p ? p->values : NULL,
@@ -219,9 +246,21 @@ static enum err run(struct db *db, const char *sql, const struct db_params *p, b
     return strcmp(db->_sqlstate, "23505") == 0 ? ERR_CONFLICT : ERR_DB;
 }
 
+static enum err run(struct db *db, const char *sql, const struct db_params *p, bool script,
+                    PGresult **out)
+{
+    return run_stmt(db, sql, NULL, p, script, out);
+}
+
 enum err db_query(struct db *db, const char *sql, const struct db_params *p, PGresult **out)
 {
     return run(db, sql, p, false, out);
+}
+
+enum err db_query_stmt(struct db *db, const struct db_stmt *stmt, const struct db_params *p,
+                       PGresult **out)
+{
+    return run_stmt(db, NULL, stmt, p, false, out);
 }
 
 static void clear_result(void *r)

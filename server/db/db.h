@@ -20,11 +20,23 @@
 #define DB_CONNECT_TIMEOUT_S 10 /* libpq connect_timeout for each attempt */
 #define DB_SQLSTATE_LEN      5
 
+#define DB_PREPARED_MAX 32 /* distinct hot statements prepared on one connection */
+
+/* A statement to prepare once per connection: `static const struct db_stmt s = {"name",
+ * "SELECT ..."};` (names unique across the program). Saves parsing and planning on hot
+ * paths such as the repository write. */
+struct db_stmt {
+    const char *name;
+    const char *sql;
+};
+
 struct db {
     PGconn *_conn;                       /* NULL until first use or after a failure closed it */
     char *_url;                          /* owned copy of the connection URL */
     bool _in_tx;                         /* between db_begin and db_commit/db_rollback */
     char _sqlstate[DB_SQLSTATE_LEN + 1]; /* SQLSTATE of the last failure, "" if none */
+    const struct db_stmt *_prepared[DB_PREPARED_MAX]; /* prepared on the current _conn */
+    int _nprepared;
 };
 
 /* Parameters of one statement: values are borrowed and must outlive the query call.
@@ -67,6 +79,9 @@ enum err db_connect_wait(struct db *db, int timeout_ms) MUST_CHECK;
  * statement's first words; the connection is reset on the next call if it broke). */
 enum err db_query(struct db *db, const char *sql, const struct db_params *p,
                   PGresult **out) MUST_CHECK;
+/* As db_query for a prepared statement (prepared on first use on each connection). */
+enum err db_query_stmt(struct db *db, const struct db_stmt *stmt, const struct db_params *p,
+                       PGresult **out) MUST_CHECK;
 /* As db_query, but the result is freed when arena a is reset (the request arena). */
 enum err db_query_in(struct db *db, struct arena *a, const char *sql, const struct db_params *p,
                      PGresult **out) MUST_CHECK;

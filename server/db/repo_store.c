@@ -3,9 +3,12 @@
 
 #include <stdlib.h>
 
-#define REPO_APPLY_SQL                                                                          \
-    "SELECT pds_apply_commit($1, $2, $3, $4, $5, $6::bytea[], $7::bytea[], $8::text[],"         \
-    " $9::text[], $10::bytea[], $11::bytea[], $12::bytea[], $13, $14, $15::bytea[], $16::text[])"
+static const struct db_stmt apply_stmt = {
+    "repo_apply",
+    "SELECT pds_apply_commit($1, $2, $3, $4, $5, $6::bytea[], $7::bytea[], $8::text[],"
+    " $9::text[], $10::bytea[], $11::bytea[], $12::bytea[], $13, $14, $15::bytea[], $16::text[])"};
+static const struct db_stmt block_stmt = {
+    "repo_block_get", "SELECT data FROM repo_block WHERE did = $1 AND cid = $2"};
 
 static enum err source_get(void *ctx, const struct cid *cid, struct arena *a, struct bytes *out)
 {
@@ -18,7 +21,7 @@ static enum err source_get(void *ctx, const struct cid *cid, struct arena *a, st
     db_param_text(&p, s->did);
     db_param_bytes(&p, cid_bytes(cid));
     PGresult *r;
-    enum err e = db_query(s->db, "SELECT data FROM repo_block WHERE did = $1 AND cid = $2", &p, &r);
+    enum err e = db_query_stmt(s->db, &block_stmt, &p, &r);
     if (e) {
         return e;
     }
@@ -224,7 +227,7 @@ enum err repo_store_apply(struct db *db, const struct repo_head *head,
     db_param_bytes(&p, buf_bytes(&blob_cids));
     db_param_bytes(&p, buf_bytes(&blob_uris));
     PGresult *r;
-    if ((e = db_query(db, REPO_APPLY_SQL, &p, &r))) {
+    if ((e = db_query_stmt(db, &apply_stmt, &p, &r))) {
         goto out;
     }
     *raced = !(PQntuples(r) == 1 && db_col_bool(r, 0, 0));

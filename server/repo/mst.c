@@ -90,6 +90,26 @@ static struct mst_node *node_new_ref(const struct cid *cid)
     return n;
 }
 
+/* Marks a node changed; the first change of a stored node records its block as garbage. */
+static void touch(struct mst *t, struct mst_node *n)
+{
+    if (n->stored) {
+        if (t->_ngone == t->_gone_cap) {
+            t->_gone_cap = t->_gone_cap ? t->_gone_cap * 2 : 16;
+            t->_gone = xrealloc(t->_gone, t->_gone_cap * sizeof(*t->_gone));
+        }
+        t->_gone[t->_ngone++] = n->cid;
+        n->stored = false;
+    }
+    n->dirty = true;
+}
+
+size_t mst_replaced(const struct mst *t, const struct cid **out)
+{
+    *out = t->_gone;
+    return t->_ngone;
+}
+
 static void node_free(struct mst_node *n)
 {
     if (!n) {
@@ -244,7 +264,9 @@ enum err mst_node_load(struct mst *t, struct mst_node *node, int level)
         /* a missing node is not a missing key: callers tell the two apart */
         return e == ERR_NOT_FOUND ? ERR_MISSING : e;
     }
-    return mst_node_decode(t, node, block, level);
+    e = mst_node_decode(t, node, block, level);
+    node->stored = e == ERR_OK;
+    return e;
 }
 
 void mst_node_free(struct mst_node *n)
@@ -312,6 +334,7 @@ void mst_free(struct mst *t)
     }
     node_free(t->_root);
     arena_clear(&t->_tmp);
+    free(t->_gone);
     free(t);
 }
 
@@ -412,7 +435,7 @@ static enum err split(struct mst *t, struct mst_node *node, int level, struct by
     right->n = node->n - i;
     node->n = i;
     *mst_gap(node, i) = glo;
-    node->dirty = true;
+    touch(t, node);
     if (node_is_empty(node)) {
         node_free(node);
         node = NULL;
@@ -448,9 +471,10 @@ static enum err merge(struct mst *t, struct mst_node *a, struct mst_node *b, int
         memcpy(a->entries + a->n, b->entries, b->n * sizeof(*b->entries));
     }
     a->n += b->n;
+    touch(t, b); /* b's block is garbage now: its entries live on in a */
     free(b->entries);
     free(b);
-    a->dirty = true;
+    touch(t, a);
     *out = a;
     return ERR_OK;
 }
@@ -474,13 +498,13 @@ static enum err put_at(struct mst *t, struct mst_node **slot, int level, struct 
             return ERR_CONFLICT;
         }
         node->entries[i].value = *value;
-        node->dirty = true;
+        touch(t, node);
         return ERR_OK;
     }
     if (height < level) {
         e = put_at(t, mst_gap(node, i), level - 1, key, height, value, mode);
         if (!e) {
-            node->dirty = true;
+            touch(t, node);
         }
         return e;
     }
@@ -493,7 +517,7 @@ static enum err put_at(struct mst *t, struct mst_node **slot, int level, struct 
     memmove(node->entries + i + 1, node->entries + i, (node->n - i) * sizeof(*node->entries));
     node->entries[i] = (struct mst_entry){xmemdup(key.ptr, key.len), key.len, *value, hi};
     node->n++;
-    node->dirty = true;
+    touch(t, node);
     return ERR_OK;
 }
 
@@ -515,6 +539,7 @@ static enum err put(struct mst *t, struct bytes key, const struct cid *value, en
         struct mst_node *up = node_new_loaded();
         up->left = node_is_empty(t->_root) ? NULL : t->_root;
         if (!up->left) {
+            touch(t, t->_root); /* a stored empty root is replaced */
             node_free(t->_root);
         }
         t->_root = up;
@@ -551,10 +576,11 @@ static enum err delete_at(struct mst *t, struct mst_node **slot, int level, stru
             return e;
         }
         if (*gap && node_is_empty(*gap)) {
+            touch(t, *gap);
             node_free(*gap);
             *gap = NULL;
         }
-        node->dirty = true;
+        touch(t, node);
         return ERR_OK;
     }
     if (i >= node->n || !bytes_eq(mst_entry_key(&node->entries[i]), key)) {
@@ -568,7 +594,7 @@ static enum err delete_at(struct mst *t, struct mst_node **slot, int level, stru
     memmove(node->entries + i, node->entries + i + 1, (node->n - i - 1) * sizeof(*node->entries));
     node->n--;
     *mst_gap(node, i) = m;
-    node->dirty = true;
+    touch(t, node);
     return ERR_OK;
 }
 
@@ -585,6 +611,7 @@ enum err mst_delete(struct mst *t, struct bytes key)
     while (t->_root->n == 0 && t->_root->left) {
         struct mst_node *child = t->_root->left;
         t->_root->left = NULL;
+        touch(t, t->_root);
         node_free(t->_root);
         t->_root = child;
         t->_level--;
@@ -594,7 +621,7 @@ enum err mst_delete(struct mst *t, struct bytes key)
     }
     if (node_is_empty(t->_root)) {
         t->_level = 0;
-        t->_root->dirty = true;
+        touch(t, t->_root);
     }
     return ERR_OK;
 }

@@ -20,6 +20,8 @@ struct mst {
     int _level;        /* level of the root node */
     bool verify;       /* check depths and key order of loaded nodes (untrusted blocks) */
     struct arena _tmp; /* scratch for decoding blocks */
+    struct cid *_gone; /* stored nodes changed or dropped since they were loaded */
+    size_t _ngone, _gone_cap;
 };
 
 /* A valid MST key: "<collection>/<rkey>", reference charset, <= MST_KEY_MAX_BYTES. */
@@ -48,6 +50,11 @@ enum err mst_delete(struct mst *t, struct bytes key) MUST_CHECK;
 /* Root CID, hashing changed nodes. If newblocks is non-NULL every node block written since
  * the last call is added to it (the commit's new MST blocks). */
 enum err mst_root(struct mst *t, struct blockmap *newblocks, struct cid *out) MUST_CHECK;
+
+/* The CIDs of nodes read from the block source that this tree has since changed or
+ * dropped: the node garbage of a commit. A node rebuilt with identical content is listed
+ * too, so filter out the CIDs of the new blocks. The array lives until mst_free. */
+size_t mst_replaced(const struct mst *t, const struct cid **out);
 
 /* Ordered listing: calls fn for each key > after (all keys when after.len == 0), in key
  * order, until fn returns false or limit keys were given (limit 0 = no limit). */

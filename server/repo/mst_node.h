@@ -17,6 +17,7 @@ struct mst_entry {
 struct mst_node {
     bool loaded;
     bool dirty;
+    bool stored; /* cid names a block of the source: changing or dropping it makes garbage */
     struct cid cid;
     struct mst_node *left; /* subtree before the first entry */
     struct mst_entry *entries;

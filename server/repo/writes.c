@@ -29,37 +29,32 @@ void repo_commit_clear(struct repo_commit *c)
     c->nremoved = c->nremoved_records = c->_removed_cap = 0;
 }
 
-static enum err add_removed(void *ctx, const struct cid *cid)
+static void add_removed(struct repo_commit *c, const struct cid *cid)
 {
-    struct repo_commit *c = ctx;
     if (c->nremoved == c->_removed_cap) {
         c->_removed_cap = c->_removed_cap ? c->_removed_cap * 2 : 16;
         c->removed = xrealloc(c->removed, c->_removed_cap * sizeof(*c->removed));
     }
     c->removed[c->nremoved++] = *cid;
-    return ERR_OK;
 }
 
-static enum err no_op(void *ctx, struct bytes key, const struct cid *old, const struct cid *new_)
-{
-    return ERR_OK;
-}
-
-/* The garbage of this commit: nodes only the old tree had, the old commit, old records. */
-static enum err collect_removed(struct blocksource src, const struct repo_head *head,
-                                struct mst *m, const struct repo_write *writes, size_t n,
+/* The garbage of this commit: stored nodes the tree replaced (less any rebuilt with the
+ * same content), the old commit, and the old values of written records. */
+static enum err collect_removed(const struct repo_head *head, struct mst *m,
+                                const struct repo_write *writes, size_t n,
                                 struct repo_commit *out)
 {
     if (!head->exists) {
         return ERR_OK;
     }
-    struct mst *old = mst_load(src, &head->data);
-    struct mst_diff_fns fns = {no_op, NULL, add_removed, out};
-    enum err e = mst_diff(old, m, &fns);
-    mst_free(old);
-    if (e || (e = add_removed(out, &head->commit))) {
-        return e;
+    const struct cid *gone;
+    size_t ngone = mst_replaced(m, &gone);
+    for (size_t i = 0; i < ngone; i++) {
+        if (!blockmap_has(&out->blocks, &gone[i])) {
+            add_removed(out, &gone[i]);
+        }
     }
+    add_removed(out, &head->commit);
     out->removed_records = xmalloc((n ? n : 1) * sizeof(struct cid));
     for (size_t i = 0; i < n; i++) {
         if (writes[i].had_prev && !writes[i].noop) {
@@ -220,7 +215,7 @@ static enum err finish(struct blocksource src, struct mst *m, const struct repo_
                        struct tid_gen *tids, int64_t now_ms, struct repo_commit *out)
 {
     enum err e = mst_root(m, &out->blocks, &out->data);
-    if (e || (e = collect_removed(src, head, m, writes, n, out))) {
+    if (e || (e = collect_removed(head, m, writes, n, out))) {
         return e;
     }
     /* spec(repository): rev increases, also past a rev imported from another host */

@@ -29,6 +29,8 @@ struct repo_write {
     bool has_swap;                 /* swapRecord given: the current value must be swap */
     bool swap_absent;              /* ...and swapRecord was null: the record must not exist */
     struct cid swap;
+    const struct cid *blobs;       /* blob CIDs the record references (create, update) */
+    size_t nblobs;
     /* results */
     struct cid cid;   /* the record's CID (create, update) */
     bool had_prev;    /* a value existed before */
