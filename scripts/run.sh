@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 bash scripts/deps.sh build
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)" --target pds pdsadmin
+cmake --build build -j"$(nproc)" --target pds
 
 export PDS_HOSTNAME=${PDS_HOSTNAME:-localhost}
 export PDS_PORT=${PDS_PORT:-2583}
