@@ -56,8 +56,8 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud)
 }
 
 /* POST (json != NULL) or GET nsid?query; returns the HTTP status, body in out. */
-static long xrpc(CURL *c, const char *nsid, const char *query, const char *json,
-                 const char *jwt, struct body *out)
+static long xrpc(CURL *c, const char *nsid, const char *query, const char *json, const char *jwt,
+                 struct body *out)
 {
     char url[4096], auth[2100];
     snprintf(url, sizeof(url), "%s/xrpc/%s%s%s", base_url, nsid, query ? "?" : "",

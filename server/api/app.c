@@ -110,7 +110,7 @@ enum err app_init(const struct config *cfg, char *why, size_t why_len)
         the_app.lexicons = lexicon_catalog_new();
         if ((e = load_lexicons(the_app.lexicons, lexdir, 0, why, why_len))) {
             lexicon_catalog_free(the_app.lexicons);
-    resolver_free(the_app.resolver);
+            resolver_free(the_app.resolver);
             the_app.lexicons = NULL;
             return e;
         }

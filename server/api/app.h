@@ -15,9 +15,9 @@ struct resolver;
 
 struct app {
     const struct config *cfg;
-    struct blockcache *blocks;    /* thread-safe */
-    struct tid_gen tids;          /* thread-safe (lock-free) */
-    struct sigkey rotation_key;   /* the PLC rotation key (k256); read-only */
+    struct blockcache *blocks;        /* thread-safe */
+    struct tid_gen tids;              /* thread-safe (lock-free) */
+    struct sigkey rotation_key;       /* the PLC rotation key (k256); read-only */
     uint8_t seal_key[SEAL_KEY_BYTES]; /* encrypts account signing keys at rest; read-only */
     struct lexicon_catalog *lexicons; /* record schemas for `validate`, or NULL; read-only */
     struct resolver *resolver;        /* DID and handle resolution with caches; thread-safe */

@@ -41,12 +41,18 @@ enum auth_scope auth_scope_parse(const char *s)
 static unsigned scope_flag(enum auth_scope s)
 {
     switch (s) {
-    case AUTH_SCOPE_ACCESS: return AUTH_FULL;
-    case AUTH_SCOPE_APP_PASS_PRIVILEGED: return AUTH_PRIVILEGED;
-    case AUTH_SCOPE_APP_PASS: return AUTH_APP_PASS;
-    case AUTH_SCOPE_TAKENDOWN: return AUTH_TAKENDOWN;
-    case AUTH_SCOPE_SIGNUP_QUEUED: return AUTH_SIGNUP_QUEUED;
-    default: return 0;
+    case AUTH_SCOPE_ACCESS:
+        return AUTH_FULL;
+    case AUTH_SCOPE_APP_PASS_PRIVILEGED:
+        return AUTH_PRIVILEGED;
+    case AUTH_SCOPE_APP_PASS:
+        return AUTH_APP_PASS;
+    case AUTH_SCOPE_TAKENDOWN:
+        return AUTH_TAKENDOWN;
+    case AUTH_SCOPE_SIGNUP_QUEUED:
+        return AUTH_SIGNUP_QUEUED;
+    default:
+        return 0;
     }
 }
 

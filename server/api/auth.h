@@ -7,20 +7,20 @@
 
 #include "http/xrpc.h"
 
-#define AUTH_DID_MAX             2048
-#define AUTH_ACCESS_TTL_S        (120 * 60)          /* reference: access JWTs last 2 h */
-#define AUTH_REFRESH_TTL_S       (90 * 24 * 3600)    /* reference: refresh JWTs last 90 days */
-#define AUTH_REFRESH_GRACE_S     (2 * 3600)          /* a rotated refresh token lives 2 h more */
+#define AUTH_DID_MAX         2048
+#define AUTH_ACCESS_TTL_S    (120 * 60)       /* reference: access JWTs last 2 h */
+#define AUTH_REFRESH_TTL_S   (90 * 24 * 3600) /* reference: refresh JWTs last 90 days */
+#define AUTH_REFRESH_GRACE_S (2 * 3600)       /* a rotated refresh token lives 2 h more */
 
 /* The `scope` claim of a legacy JWT (reference auth-scope.ts). */
 enum auth_scope {
     AUTH_SCOPE_UNKNOWN = 0,
-    AUTH_SCOPE_ACCESS,               /* com.atproto.access: a password login */
-    AUTH_SCOPE_APP_PASS_PRIVILEGED,  /* com.atproto.appPassPrivileged */
-    AUTH_SCOPE_APP_PASS,             /* com.atproto.appPass */
-    AUTH_SCOPE_REFRESH,              /* com.atproto.refresh */
-    AUTH_SCOPE_TAKENDOWN,            /* com.atproto.takendown: to migrate out */
-    AUTH_SCOPE_SIGNUP_QUEUED,        /* com.atproto.signupQueued */
+    AUTH_SCOPE_ACCESS,              /* com.atproto.access: a password login */
+    AUTH_SCOPE_APP_PASS_PRIVILEGED, /* com.atproto.appPassPrivileged */
+    AUTH_SCOPE_APP_PASS,            /* com.atproto.appPass */
+    AUTH_SCOPE_REFRESH,             /* com.atproto.refresh */
+    AUTH_SCOPE_TAKENDOWN,           /* com.atproto.takendown: to migrate out */
+    AUTH_SCOPE_SIGNUP_QUEUED,       /* com.atproto.signupQueued */
 };
 
 enum auth_kind {
@@ -32,22 +32,22 @@ enum auth_kind {
 struct auth {
     enum auth_kind kind;
     enum auth_scope scope;
-    const char *did;     /* the account (NULL for admin) */
-    const char *jti;     /* refresh tokens: the token id */
-    int64_t exp;         /* expiry, Unix seconds */
+    const char *did; /* the account (NULL for admin) */
+    const char *jti; /* refresh tokens: the token id */
+    int64_t exp;     /* expiry, Unix seconds */
 };
 
 /* Which token scopes a route accepts, and which account states it refuses. */
 enum auth_flag {
-    AUTH_FULL = 1 << 0,         /* com.atproto.access */
-    AUTH_PRIVILEGED = 1 << 1,   /* com.atproto.appPassPrivileged */
-    AUTH_APP_PASS = 1 << 2,     /* com.atproto.appPass */
-    AUTH_TAKENDOWN = 1 << 3,    /* com.atproto.takendown */
+    AUTH_FULL = 1 << 0,       /* com.atproto.access */
+    AUTH_PRIVILEGED = 1 << 1, /* com.atproto.appPassPrivileged */
+    AUTH_APP_PASS = 1 << 2,   /* com.atproto.appPass */
+    AUTH_TAKENDOWN = 1 << 3,  /* com.atproto.takendown */
     AUTH_SIGNUP_QUEUED = 1 << 4,
     AUTH_CHECK_TAKEDOWN = 1 << 8,    /* 401 AccountTakedown for a taken-down account */
     AUTH_CHECK_DEACTIVATED = 1 << 9, /* 401 AccountDeactivated for a deactivated one */
 };
-#define AUTH_STANDARD   (AUTH_FULL | AUTH_PRIVILEGED | AUTH_APP_PASS)
+#define AUTH_STANDARD        (AUTH_FULL | AUTH_PRIVILEGED | AUTH_APP_PASS)
 #define AUTH_PRIVILEGED_ONLY (AUTH_FULL | AUTH_PRIVILEGED)
 
 const char *auth_scope_name(enum auth_scope s);

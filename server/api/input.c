@@ -72,8 +72,8 @@ int input_int(struct xrpc_req *rq, const char *key, bool required, int64_t min, 
     }
     json_int_t n = json_integer_value(v);
     if (n < min || n > max) {
-        return xrpc_fail(rq, 400, "InvalidRequest", "Input/%s must be between %lld and %lld",
-                         key, (long long)min, (long long)max);
+        return xrpc_fail(rq, 400, "InvalidRequest", "Input/%s must be between %lld and %lld", key,
+                         (long long)min, (long long)max);
     }
     *out = n;
     return 0;

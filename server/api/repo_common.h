@@ -15,8 +15,7 @@ struct api_account {
 };
 
 /* Looks ident (a DID or a handle) up. 0 with *found; or the error status already set. */
-int api_account_find(struct xrpc_req *rq, const char *ident, bool *found,
-                     struct api_account *out);
+int api_account_find(struct xrpc_req *rq, const char *ident, bool *found, struct api_account *out);
 
 /* Public repository reads (the reference's assertRepoAvailability): 400 RepoNotFound,
  * RepoTakendown or RepoDeactivated, unless the caller is the admin or the account itself. */

@@ -13,8 +13,7 @@
 #define LIST_RECORDS_DEFAULT 50
 #define LIST_RECORDS_MAX     100
 
-static char *record_uri(struct arena *a, const char *did, const char *collection,
-                        const char *rkey)
+static char *record_uri(struct arena *a, const char *did, const char *collection, const char *rkey)
 {
     size_t n = strlen("at:///") + strlen(did) + strlen(collection) + 1 + strlen(rkey) + 1;
     char *s = arena_alloc(a, n);
@@ -46,8 +45,8 @@ int api_repo_get_record(struct xrpc_req *rq)
         return st;
     }
     if (!found || acct.takendown) {
-        return xrpc_fail(rq, 400, "RecordNotFound", "Could not locate record: at://%s/%s/%s",
-                         repo, collection, rkey);
+        return xrpc_fail(rq, 400, "RecordNotFound", "Could not locate record: at://%s/%s/%s", repo,
+                         collection, rkey);
     }
     struct db_params p;
     db_params_init(&p);
@@ -76,7 +75,8 @@ int api_repo_get_record(struct xrpc_req *rq)
     char cs[CID_STR_MAX];
     cid_format(&got, cs);
     const char *uri = record_uri(rq->arena, acct.did, collection, rkey);
-    return xrpc_reply_json(rq, 200, json_pack("{s:s,s:s,s:o}", "uri", uri, "cid", cs, "value", value));
+    return xrpc_reply_json(rq, 200,
+                           json_pack("{s:s,s:s,s:o}", "uri", uri, "cid", cs, "value", value));
 }
 
 /* com.atproto.repo.listRecords */
@@ -111,15 +111,15 @@ int api_repo_list_records(struct xrpc_req *rq)
     db_param_text(&p, collection);
     db_param_i64(&p, limit);
     db_param_text(&p, cursor);
-    const char *sql =
-        reverse ? "SELECT r.rkey, r.cid, b.data FROM record r JOIN repo_block b"
-                  " ON b.did = r.did AND b.cid = r.cid"
-                  " WHERE r.did = $1 AND r.collection = $2 AND r.takedown_ref IS NULL"
-                  " AND ($4::text IS NULL OR r.rkey > $4) ORDER BY r.rkey ASC LIMIT $3"
-                : "SELECT r.rkey, r.cid, b.data FROM record r JOIN repo_block b"
-                  " ON b.did = r.did AND b.cid = r.cid"
-                  " WHERE r.did = $1 AND r.collection = $2 AND r.takedown_ref IS NULL"
-                  " AND ($4::text IS NULL OR r.rkey < $4) ORDER BY r.rkey DESC LIMIT $3";
+    const char *sql = reverse
+                          ? "SELECT r.rkey, r.cid, b.data FROM record r JOIN repo_block b"
+                            " ON b.did = r.did AND b.cid = r.cid"
+                            " WHERE r.did = $1 AND r.collection = $2 AND r.takedown_ref IS NULL"
+                            " AND ($4::text IS NULL OR r.rkey > $4) ORDER BY r.rkey ASC LIMIT $3"
+                          : "SELECT r.rkey, r.cid, b.data FROM record r JOIN repo_block b"
+                            " ON b.did = r.did AND b.cid = r.cid"
+                            " WHERE r.did = $1 AND r.collection = $2 AND r.takedown_ref IS NULL"
+                            " AND ($4::text IS NULL OR r.rkey < $4) ORDER BY r.rkey DESC LIMIT $3";
     PGresult *r;
     if (db_query_in(rq->db, rq->arena, sql, &p, &r)) {
         return xrpc_fail(rq, 500, NULL, NULL);

@@ -356,9 +356,8 @@ int api_repo_delete_record(struct xrpc_req *rq)
     if (!syntax_nsid_valid(bytes_str(collection)) || !syntax_rkey_valid(bytes_str(rkey))) {
         return xrpc_fail(rq, 400, "InvalidRequest", "Invalid collection or record key");
     }
-    struct repo_write w = {.action = REPO_DELETE,
-                           .collection = bytes_str(collection),
-                           .rkey = bytes_str(rkey)};
+    struct repo_write w = {
+        .action = REPO_DELETE, .collection = bytes_str(collection), .rkey = bytes_str(rkey)};
     if ((st = swap_record(rq, rq->json, &w))) {
         return st;
     }
@@ -402,8 +401,7 @@ int api_repo_apply_writes(struct xrpc_req *rq)
         const char *collection = json_string_value(json_object_get(item, "collection"));
         const char *rkey = json_string_value(json_object_get(item, "rkey"));
         if (!json_is_object(item) || !type || !collection) {
-            return xrpc_fail(rq, 400, "InvalidRequest", "Input/writes/%zu is not a valid write",
-                             i);
+            return xrpc_fail(rq, 400, "InvalidRequest", "Input/writes/%zu is not a valid write", i);
         }
         struct repo_write *w = &writes[i];
         if (strcmp(type, AW "#create") == 0 || strcmp(type, AW "#update") == 0) {
@@ -422,16 +420,15 @@ int api_repo_apply_writes(struct xrpc_req *rq)
         } else if (strcmp(type, AW "#delete") == 0) {
             if (!rkey || !syntax_nsid_valid(bytes_str(collection)) ||
                 !syntax_rkey_valid(bytes_str(rkey))) {
-                return xrpc_fail(rq, 400, "InvalidRequest", "Input/writes/%zu is not a valid delete",
-                                 i);
+                return xrpc_fail(rq, 400, "InvalidRequest",
+                                 "Input/writes/%zu is not a valid delete", i);
             }
             *w = (struct repo_write){.action = REPO_DELETE,
                                      .collection = bytes_str(collection),
                                      .rkey = bytes_str(rkey),
                                      .must_exist = true};
         } else {
-            return xrpc_fail(rq, 400, "InvalidRequest", "Input/writes/%zu has an unknown $type",
-                             i);
+            return xrpc_fail(rq, 400, "InvalidRequest", "Input/writes/%zu has an unknown $type", i);
         }
     }
     struct repo_commit c;
@@ -447,12 +444,11 @@ int api_repo_apply_writes(struct xrpc_req *rq)
             json_array_append_new(results, json_pack("{s:s}", "$type", AW "#deleteResult"));
             continue;
         }
-        json_array_append_new(results,
-                              json_pack("{s:s,s:s,s:s,s:s}", "$type",
-                                        w->action == REPO_CREATE ? AW "#createResult"
-                                                                 : AW "#updateResult",
-                                        "uri", uri_of(rq, did, w), "cid", cid_str(rq, &w->cid),
-                                        "validationStatus", statuses[i]));
+        json_array_append_new(
+            results, json_pack("{s:s,s:s,s:s,s:s}", "$type",
+                               w->action == REPO_CREATE ? AW "#createResult" : AW "#updateResult",
+                               "uri", uri_of(rq, did, w), "cid", cid_str(rq, &w->cid),
+                               "validationStatus", statuses[i]));
     }
     json_t *out = json_pack("{s:o}", "results", results);
     if (!c.empty) {

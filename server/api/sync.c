@@ -10,11 +10,11 @@
 #include "repo/car.h"
 #include "repo/mst.h"
 
-#define CAR_TYPE             "application/vnd.ipld.car"
-#define GETREPO_FETCH_ROWS   "500" /* blocks per FETCH while streaming */
-#define GETBLOCKS_MAX        1000  /* cids per getBlocks request */
-#define LIST_REPOS_DEFAULT   500
-#define LIST_REPOS_MAX       1000
+#define CAR_TYPE           "application/vnd.ipld.car"
+#define GETREPO_FETCH_ROWS "500" /* blocks per FETCH while streaming */
+#define GETBLOCKS_MAX      1000  /* cids per getBlocks request */
+#define LIST_REPOS_DEFAULT 500
+#define LIST_REPOS_MAX     1000
 
 /* ---- getRepo: a consistent snapshot streamed from its own connection ---- */
 
@@ -271,8 +271,8 @@ int api_sync_get_latest_commit(struct xrpc_req *rq)
     int st;
     struct api_account acct;
     struct repo_head head;
-    if ((st = xrpc_param_str(rq, "did", true, &did)) ||
-        (st = api_repo_available(rq, did, &acct)) || (st = head_of(rq, acct.did, &head))) {
+    if ((st = xrpc_param_str(rq, "did", true, &did)) || (st = api_repo_available(rq, did, &acct)) ||
+        (st = head_of(rq, acct.did, &head))) {
         return st;
     }
     char cs[CID_STR_MAX];

@@ -17,7 +17,7 @@ struct arena {
 void arena_init(struct arena *a);
 /* Runs deferred cleanups (last first) and frees all memory; the arena stays usable. */
 void arena_reset(struct arena *a);
-void arena_clear(struct arena *a); /* same as reset; name for end of life */
+void arena_clear(struct arena *a);             /* same as reset; name for end of life */
 void *arena_alloc(struct arena *a, size_t n);  /* 16-byte aligned, uninitialised */
 void *arena_zalloc(struct arena *a, size_t n); /* zeroed */
 void *arena_memdup(struct arena *a, const void *p, size_t n);

@@ -292,11 +292,16 @@ enum err multibase_decode(struct bytes in, struct buf *out)
     }
     struct bytes body = {in.ptr + 1, in.len - 1};
     switch (in.ptr[0]) {
-    case 'b': return base32_decode(body, out);
-    case 'z': return base58btc_decode(body, out);
-    case 'm': return base64_decode(body, out);
-    case 'u': return base64url_decode(body, out);
-    default: return ERR_UNSUPPORTED;
+    case 'b':
+        return base32_decode(body, out);
+    case 'z':
+        return base58btc_decode(body, out);
+    case 'm':
+        return base64_decode(body, out);
+    case 'u':
+        return base64url_decode(body, out);
+    default:
+        return ERR_UNSUPPORTED;
     }
 }
 
@@ -307,10 +312,16 @@ enum err multibase_encode(char prefix, struct bytes in, struct buf *out)
         return e;
     }
     switch (prefix) {
-    case 'b': return base32_encode(in, out);
-    case 'z': return base58btc_encode(in, out);
-    case 'm': return base64_encode(in, false, out);
-    case 'u': return base64url_encode(in, out);
-    default: out->len--; return ERR_UNSUPPORTED;
+    case 'b':
+        return base32_encode(in, out);
+    case 'z':
+        return base58btc_encode(in, out);
+    case 'm':
+        return base64_encode(in, false, out);
+    case 'u':
+        return base64url_encode(in, out);
+    default:
+        out->len--;
+        return ERR_UNSUPPORTED;
     }
 }

@@ -7,18 +7,18 @@
 
 #include "core/bytes.h"
 
-#define CID_VERSION_1       0x01
-#define CID_CODEC_DAGCBOR   0x71
-#define CID_CODEC_RAW       0x55
-#define CID_MH_SHA256       0x12
-#define CID_BLESSED_BYTES   36  /* 01 codec 12 20 <32-byte sha2-256> */
-#define CID_DIGEST_MAX      64  /* largest multihash digest we accept (sha2-512) */
-#define CID_BYTES_MAX       80  /* version + codec + hash code + length varints + digest */
-#define CID_STR_MAX         136 /* "b" + base32 of CID_BYTES_MAX bytes + NUL */
+#define CID_VERSION_1     0x01
+#define CID_CODEC_DAGCBOR 0x71
+#define CID_CODEC_RAW     0x55
+#define CID_MH_SHA256     0x12
+#define CID_BLESSED_BYTES 36  /* 01 codec 12 20 <32-byte sha2-256> */
+#define CID_DIGEST_MAX    64  /* largest multihash digest we accept (sha2-512) */
+#define CID_BYTES_MAX     80  /* version + codec + hash code + length varints + digest */
+#define CID_STR_MAX       136 /* "b" + base32 of CID_BYTES_MAX bytes + NUL */
 
 struct cid {
-    uint8_t len;                   /* bytes used in bytes[] */
-    uint8_t bytes[CID_BYTES_MAX];  /* the binary CIDv1: version, codec, multihash */
+    uint8_t len;                  /* bytes used in bytes[] */
+    uint8_t bytes[CID_BYTES_MAX]; /* the binary CIDv1: version, codec, multihash */
 };
 
 /* The whole of in must be one binary CIDv1 (no 0x00 multibase prefix). */

@@ -226,10 +226,17 @@ static enum err read_value(struct reader *r, int depth, struct dm_value **out)
         return read_link(r, out);
     case MT_SIMPLE:
         switch (arg) {
-        case SIMPLE_FALSE: *out = dm_bool(r->a, false); return ERR_OK;
-        case SIMPLE_TRUE: *out = dm_bool(r->a, true); return ERR_OK;
-        case SIMPLE_NULL: *out = dm_null(r->a); return ERR_OK;
-        default: return ERR_INVALID; /* undefined (23) and unassigned simple values */
+        case SIMPLE_FALSE:
+            *out = dm_bool(r->a, false);
+            return ERR_OK;
+        case SIMPLE_TRUE:
+            *out = dm_bool(r->a, true);
+            return ERR_OK;
+        case SIMPLE_NULL:
+            *out = dm_null(r->a);
+            return ERR_OK;
+        default:
+            return ERR_INVALID; /* undefined (23) and unassigned simple values */
         }
     }
     return ERR_INVALID;
@@ -407,16 +414,21 @@ static enum err encode_value(const struct dm_value *v, int depth, struct buf *ou
         return ERR_TOO_LARGE;
     }
     switch (v->kind) {
-    case DM_NULL: return dagcbor_put_null(out);
-    case DM_BOOL: return dagcbor_put_bool(out, v->u.boolean);
-    case DM_INT: return dagcbor_put_int(out, v->u.integer);
+    case DM_NULL:
+        return dagcbor_put_null(out);
+    case DM_BOOL:
+        return dagcbor_put_bool(out, v->u.boolean);
+    case DM_INT:
+        return dagcbor_put_int(out, v->u.integer);
     case DM_STRING:
         if (!utf8_valid(v->u.str)) {
             return ERR_INVALID;
         }
         return dagcbor_put_text(out, v->u.str);
-    case DM_BYTES: return dagcbor_put_bytes(out, v->u.str);
-    case DM_LINK: return dagcbor_put_link(out, &v->u.link);
+    case DM_BYTES:
+        return dagcbor_put_bytes(out, v->u.str);
+    case DM_LINK:
+        return dagcbor_put_link(out, &v->u.link);
     case DM_ARRAY: {
         enum err e = put_head(out, MT_ARRAY, v->u.array.len);
         for (size_t i = 0; i < v->u.array.len && !e; i++) {
@@ -424,7 +436,8 @@ static enum err encode_value(const struct dm_value *v, int depth, struct buf *ou
         }
         return e;
     }
-    case DM_MAP: return encode_map(v, depth, out);
+    case DM_MAP:
+        return encode_map(v, depth, out);
     }
     return ERR_INVALID;
 }

@@ -7,9 +7,9 @@
 
 #include "core/dm.h"
 
-#define DAGCBOR_MAX_DEPTH      64          /* nesting of arrays/maps; records are shallow */
-#define DAGCBOR_MAX_ITEMS      (1u << 20)  /* elements of one array or map */
-#define DAGCBOR_TAG_CID        42
+#define DAGCBOR_MAX_DEPTH 64         /* nesting of arrays/maps; records are shallow */
+#define DAGCBOR_MAX_ITEMS (1u << 20) /* elements of one array or map */
+#define DAGCBOR_TAG_CID   42
 
 /* Decodes exactly one value that must fill all of in. Refuses: indefinite lengths,
  * non-shortest integers and lengths, map keys that are not text, unsorted or duplicate
@@ -39,7 +39,6 @@ enum err dagcbor_put_array(struct buf *out, size_t len) MUST_CHECK; /* header on
 enum err dagcbor_put_map(struct buf *out, size_t len) MUST_CHECK;   /* header only */
 
 /* Reads the first complete value at *in, advancing past it (firehose frames hold two). */
-enum err dagcbor_decode_prefix(struct bytes *in, struct arena *a,
-                               struct dm_value **out) MUST_CHECK;
+enum err dagcbor_decode_prefix(struct bytes *in, struct arena *a, struct dm_value **out) MUST_CHECK;
 
 #endif

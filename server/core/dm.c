@@ -82,8 +82,7 @@ void dm_array_push(struct arena *a, struct dm_value *arr, struct dm_value *item)
     arr->u.array.items[arr->u.array.len++] = item;
 }
 
-void dm_map_put_key(struct arena *a, struct dm_value *map, struct bytes key,
-                    struct dm_value *value)
+void dm_map_put_key(struct arena *a, struct dm_value *map, struct bytes key, struct dm_value *value)
 {
     if (map->u.map.len == map->u.map.cap) {
         size_t cap = map->u.map.cap ? map->u.map.cap * 2 : 4;
@@ -137,12 +136,17 @@ bool dm_equal(const struct dm_value *a, const struct dm_value *b)
         return false;
     }
     switch (a->kind) {
-    case DM_NULL: return true;
-    case DM_BOOL: return a->u.boolean == b->u.boolean;
-    case DM_INT: return a->u.integer == b->u.integer;
+    case DM_NULL:
+        return true;
+    case DM_BOOL:
+        return a->u.boolean == b->u.boolean;
+    case DM_INT:
+        return a->u.integer == b->u.integer;
     case DM_STRING:
-    case DM_BYTES: return bytes_eq(a->u.str, b->u.str);
-    case DM_LINK: return cid_equal(&a->u.link, &b->u.link);
+    case DM_BYTES:
+        return bytes_eq(a->u.str, b->u.str);
+    case DM_LINK:
+        return cid_equal(&a->u.link, &b->u.link);
     case DM_ARRAY:
         if (a->u.array.len != b->u.array.len) {
             return false;

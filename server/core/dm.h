@@ -31,8 +31,8 @@ struct dm_value {
     union {
         bool boolean;
         int64_t integer;
-        struct bytes str;   /* DM_STRING and DM_BYTES */
-        struct cid link;    /* DM_LINK */
+        struct bytes str; /* DM_STRING and DM_BYTES */
+        struct cid link;  /* DM_LINK */
         struct {
             struct dm_value **items;
             size_t len, cap;

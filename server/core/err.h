@@ -3,9 +3,9 @@
 #ifndef PDS_CORE_ERR_H
 #define PDS_CORE_ERR_H
 
-#define MUST_CHECK      __attribute__((warn_unused_result))
+#define MUST_CHECK        __attribute__((warn_unused_result))
 #define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
-#define ARRAY_LEN(a)    (sizeof(a) / sizeof((a)[0]))
+#define ARRAY_LEN(a)      (sizeof(a) / sizeof((a)[0]))
 
 enum err {
     ERR_OK = 0,

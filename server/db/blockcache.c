@@ -124,8 +124,7 @@ static void grow(struct shard *s)
     s->nbuckets = n;
 }
 
-bool blockcache_get(struct blockcache *c, const struct cid *cid, struct arena *a,
-                    struct bytes *out)
+bool blockcache_get(struct blockcache *c, const struct cid *cid, struct arena *a, struct bytes *out)
 {
     size_t h = hash_of(cid);
     struct shard *s = shard_of(c, h);

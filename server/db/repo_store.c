@@ -49,8 +49,8 @@ enum err repo_store_head(struct db *db, const char *did, struct repo_head *out)
     db_params_init(&p);
     db_param_text(&p, did);
     PGresult *r;
-    enum err e = db_query(db, "SELECT commit_cid, data_cid, rev FROM repo_root WHERE did = $1",
-                          &p, &r);
+    enum err e =
+        db_query(db, "SELECT commit_cid, data_cid, rev FROM repo_root WHERE did = $1", &p, &r);
     if (e) {
         return e;
     }
@@ -61,8 +61,7 @@ enum err repo_store_head(struct db *db, const char *did, struct repo_head *out)
     }
     const char *rev = db_col_text(r, 0, 2);
     if (cid_from_bytes(db_col_bytes(r, 0, 0), &out->commit) ||
-        cid_from_bytes(db_col_bytes(r, 0, 1), &out->data) || !rev ||
-        strlen(rev) != TID_STR_LEN) {
+        cid_from_bytes(db_col_bytes(r, 0, 1), &out->data) || !rev || strlen(rev) != TID_STR_LEN) {
         PQclear(r);
         return ERR_INTERNAL; /* a corrupt root row: never guess */
     }
@@ -120,8 +119,8 @@ static enum err cid_array(struct buf *out, const struct cid *cids, size_t n)
 }
 
 /* (blob cid, record uri) pairs of the records this commit writes. */
-static enum err blob_arrays(const struct repo_head *head, const struct repo_write *writes,
-                            size_t n, struct buf *cids_out, struct buf *uris_out)
+static enum err blob_arrays(const struct repo_head *head, const struct repo_write *writes, size_t n,
+                            struct buf *cids_out, struct buf *uris_out)
 {
     size_t total = 0;
     for (size_t i = 0; i < n; i++) {
@@ -167,9 +166,9 @@ static enum err blob_arrays(const struct repo_head *head, const struct repo_writ
     return e;
 }
 
-enum err repo_store_apply(struct db *db, const struct repo_head *head,
-                          const struct repo_commit *c, const struct repo_write *writes, size_t n,
-                          struct blockcache *cache, bool *raced)
+enum err repo_store_apply(struct db *db, const struct repo_head *head, const struct repo_commit *c,
+                          const struct repo_write *writes, size_t n, struct blockcache *cache,
+                          bool *raced)
 {
     enum { A_CIDS, A_DATA, A_COLL, A_RKEY, A_RCID, A_REMOVED, A_RREMOVED, A_COUNT };
     struct buf blob_cids, blob_uris;
@@ -180,7 +179,8 @@ enum err repo_store_apply(struct db *db, const struct repo_head *head,
         buf_init(&arr[i], BUF_MAX_HUGE);
     }
     size_t nb = c->blocks.len, nw = 0;
-    struct bytes *cids = xmalloc((nb + 1) * sizeof(*cids)), *datas = xmalloc((nb + 1) * sizeof(*datas));
+    struct bytes *cids = xmalloc((nb + 1) * sizeof(*cids)),
+                 *datas = xmalloc((nb + 1) * sizeof(*datas));
     for (size_t i = 0; i < nb; i++) {
         cids[i] = cid_bytes(&c->blocks.entries[i].cid);
         datas[i] = bytes_of(c->blocks.entries[i].data, c->blocks.entries[i].len);
@@ -193,8 +193,8 @@ enum err repo_store_apply(struct db *db, const struct repo_head *head,
         }
         coll[nw] = writes[i].collection;
         rkey[nw] = writes[i].rkey;
-        rcid[nw] = writes[i].action == REPO_DELETE ? (struct bytes){NULL, 0}
-                                                   : cid_bytes(&writes[i].cid);
+        rcid[nw] =
+            writes[i].action == REPO_DELETE ? (struct bytes){NULL, 0} : cid_bytes(&writes[i].cid);
         nw++;
     }
     enum err e;

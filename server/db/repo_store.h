@@ -23,9 +23,9 @@ enum err repo_store_head(struct db *db, const char *did, struct repo_head *out) 
  * swaps only if it is still head->commit. *raced is set (and nothing written) when another
  * writer got there first: reload the head and compute again. The writes' results give the
  * record index changes. Runs inside the caller's transaction if one is open. */
-enum err repo_store_apply(struct db *db, const struct repo_head *head,
-                          const struct repo_commit *c, const struct repo_write *writes, size_t n,
-                          struct blockcache *cache, bool *raced) MUST_CHECK;
+enum err repo_store_apply(struct db *db, const struct repo_head *head, const struct repo_commit *c,
+                          const struct repo_write *writes, size_t n, struct blockcache *cache,
+                          bool *raced) MUST_CHECK;
 
 /* Appends a one-dimensional PostgreSQL array in binary form (for a binary parameter such
  * as $1::bytea[]): elements with ptr == NULL are SQL NULLs. elem_oid: 17 bytea, 25 text. */

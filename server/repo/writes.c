@@ -41,8 +41,7 @@ static void add_removed(struct repo_commit *c, const struct cid *cid)
 /* The garbage of this commit: stored nodes the tree replaced (less any rebuilt with the
  * same content), the old commit, and the old values of written records. */
 static enum err collect_removed(const struct repo_head *head, struct mst *m,
-                                const struct repo_write *writes, size_t n,
-                                struct repo_commit *out)
+                                const struct repo_write *writes, size_t n, struct repo_commit *out)
 {
     if (!head->exists) {
         return ERR_OK;
@@ -97,7 +96,8 @@ static enum err apply_one(struct mst *m, struct repo_write *w, struct repo_commi
     if (w->had_prev) {
         w->prev = cur;
     }
-    if (w->has_swap && (w->swap_absent ? w->had_prev : !w->had_prev || !cid_equal(&cur, &w->swap))) {
+    if (w->has_swap &&
+        (w->swap_absent ? w->had_prev : !w->had_prev || !cid_equal(&cur, &w->swap))) {
         return ERR_CONFLICT;
     }
     if (w->action == REPO_DELETE) {

@@ -11,9 +11,9 @@
 #include "crypto/sigkey.h"
 #include "repo/blockmap.h"
 
-#define REPO_WRITES_MAX          200       /* applyWrites limit (reference, lexicon) */
-#define REPO_RECORD_MAX_BYTES    1000000   /* spec(sync): a record block is at most 1 MB */
-#define REPO_COMMIT_BLOCKS_MAX   2000000   /* spec(sync): #commit blocks CAR at most 2 MB */
+#define REPO_WRITES_MAX        200     /* applyWrites limit (reference, lexicon) */
+#define REPO_RECORD_MAX_BYTES  1000000 /* spec(sync): a record block is at most 1 MB */
+#define REPO_COMMIT_BLOCKS_MAX 2000000 /* spec(sync): #commit blocks CAR at most 2 MB */
 
 enum repo_action {
     REPO_CREATE,
@@ -29,13 +29,13 @@ struct repo_write {
     bool has_swap;                 /* swapRecord given: the current value must be swap */
     bool swap_absent;              /* ...and swapRecord was null: the record must not exist */
     struct cid swap;
-    const struct cid *blobs;       /* blob CIDs the record references (create, update) */
+    const struct cid *blobs; /* blob CIDs the record references (create, update) */
     size_t nblobs;
     /* results */
-    struct cid cid;   /* the record's CID (create, update) */
-    bool had_prev;    /* a value existed before */
-    struct cid prev;  /* that value */
-    bool noop;        /* dropped: an update to the same value or a delete of nothing */
+    struct cid cid;  /* the record's CID (create, update) */
+    bool had_prev;   /* a value existed before */
+    struct cid prev; /* that value */
+    bool noop;       /* dropped: an update to the same value or a delete of nothing */
 };
 
 /* The repository as it stands (the row the write path locked or read). */
@@ -51,7 +51,7 @@ struct repo_commit {
     struct blockmap blocks; /* new blocks to store: records, MST nodes, the commit */
     struct cid commit, data;
     char rev[TID_STR_LEN + 1];
-    bool empty;         /* every write was a no-op: nothing to commit */
+    bool empty; /* every write was a no-op: nothing to commit */
     /* blocks this commit makes garbage: MST nodes of the old tree that the new one lacks,
      * and the old commit; and the previous values of updated or deleted records (garbage
      * unless another path of the repository still holds the same CID) */
@@ -59,7 +59,7 @@ struct repo_commit {
     size_t nremoved, _removed_cap;
     struct cid *removed_records;
     size_t nremoved_records;
-    struct buf event;   /* DAG-CBOR #commit body without `seq` (see repo_commit_event) */
+    struct buf event; /* DAG-CBOR #commit body without `seq` (see repo_commit_event) */
 };
 
 void repo_commit_init(struct repo_commit *c);

@@ -10,8 +10,8 @@
 #include "pg/pg_test.h"
 #include "repo/mst.h"
 
-#define DID "did:plc:testtesttesttesttesttest"
-#define WRITERS 4
+#define DID               "did:plc:testtesttesttesttesttest"
+#define WRITERS           4
 #define WRITES_PER_WRITER 25
 
 static char *url;
@@ -145,14 +145,19 @@ static void test_repo_store_writes_index_and_gc(void)
     CHECK(blocks_exact(&db));
     /* two records with the same content: deleting one keeps the shared block */
     struct repo_write same[2] = {
-        {.action = REPO_UPDATE, .collection = BYTES_LIT("app.bsky.feed.post"),
-         .rkey = BYTES_LIT("3jzfcijpj2z00"), .record = record(&a, "twin")},
-        {.action = REPO_UPDATE, .collection = BYTES_LIT("app.bsky.feed.post"),
-         .rkey = BYTES_LIT("3jzfcijpj2z01"), .record = record(&a, "twin")},
+        {.action = REPO_UPDATE,
+         .collection = BYTES_LIT("app.bsky.feed.post"),
+         .rkey = BYTES_LIT("3jzfcijpj2z00"),
+         .record = record(&a, "twin")},
+        {.action = REPO_UPDATE,
+         .collection = BYTES_LIT("app.bsky.feed.post"),
+         .rkey = BYTES_LIT("3jzfcijpj2z01"),
+         .record = record(&a, "twin")},
     };
     CHECK(write_one(&db, cache, same, 2, &races) == ERR_OK);
     CHECK(blocks_exact(&db));
-    struct repo_write del = {.action = REPO_DELETE, .collection = BYTES_LIT("app.bsky.feed.post"),
+    struct repo_write del = {.action = REPO_DELETE,
+                             .collection = BYTES_LIT("app.bsky.feed.post"),
                              .rkey = BYTES_LIT("3jzfcijpj2z00")};
     CHECK(write_one(&db, cache, &del, 1, &races) == ERR_OK);
     CHECK_EQ(count(&db, "SELECT count(*) FROM record"), 39);
@@ -178,10 +183,14 @@ static void test_repo_store_lost_race_writes_nothing(void)
     CHECK(repo_store_head(&db, DID, &head) == ERR_OK);
     head.did = BYTES_LIT(DID);
     struct repo_source src = {&db, DID, NULL};
-    struct repo_write w1 = {.action = REPO_CREATE, .collection = BYTES_LIT("app.bsky.feed.like"),
-                            .rkey = BYTES_LIT("3jzfcijpj2zaa"), .record = record(&a, "a")};
-    struct repo_write w2 = {.action = REPO_CREATE, .collection = BYTES_LIT("app.bsky.feed.like"),
-                            .rkey = BYTES_LIT("3jzfcijpj2zbb"), .record = record(&a, "b")};
+    struct repo_write w1 = {.action = REPO_CREATE,
+                            .collection = BYTES_LIT("app.bsky.feed.like"),
+                            .rkey = BYTES_LIT("3jzfcijpj2zaa"),
+                            .record = record(&a, "a")};
+    struct repo_write w2 = {.action = REPO_CREATE,
+                            .collection = BYTES_LIT("app.bsky.feed.like"),
+                            .rkey = BYTES_LIT("3jzfcijpj2zbb"),
+                            .record = record(&a, "b")};
     struct repo_commit c1, c2;
     repo_commit_init(&c1);
     repo_commit_init(&c2);

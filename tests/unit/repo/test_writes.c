@@ -168,12 +168,18 @@ static void test_writes_first_commit_and_ops(void)
     repo_commit_clear(&c);
 
     struct repo_write w[3] = {
-        {.action = REPO_CREATE, .collection = BYTES_LIT("app.bsky.feed.post"),
-         .rkey = BYTES_LIT("3jzfcijpj2z2a"), .record = record(&a, "one")},
-        {.action = REPO_CREATE, .collection = BYTES_LIT("app.bsky.feed.post"),
-         .rkey = BYTES_LIT("3jzfcijpj2z2b"), .record = record(&a, "two")},
-        {.action = REPO_UPDATE, .collection = BYTES_LIT("app.bsky.actor.profile"),
-         .rkey = BYTES_LIT("self"), .record = record(&a, "me")},
+        {.action = REPO_CREATE,
+         .collection = BYTES_LIT("app.bsky.feed.post"),
+         .rkey = BYTES_LIT("3jzfcijpj2z2a"),
+         .record = record(&a, "one")},
+        {.action = REPO_CREATE,
+         .collection = BYTES_LIT("app.bsky.feed.post"),
+         .rkey = BYTES_LIT("3jzfcijpj2z2b"),
+         .record = record(&a, "two")},
+        {.action = REPO_UPDATE,
+         .collection = BYTES_LIT("app.bsky.actor.profile"),
+         .rkey = BYTES_LIT("self"),
+         .record = record(&a, "me")},
     };
     struct repo_head before = r.head;
     CHECK(commit_to(&r, w, 3, &c, &failed) == ERR_OK);
@@ -185,11 +191,15 @@ static void test_writes_first_commit_and_ops(void)
 
     /* update one, delete one, delete a missing one (no-op) */
     struct repo_write w2[3] = {
-        {.action = REPO_UPDATE, .collection = BYTES_LIT("app.bsky.feed.post"),
-         .rkey = BYTES_LIT("3jzfcijpj2z2a"), .record = record(&a, "one, edited")},
-        {.action = REPO_DELETE, .collection = BYTES_LIT("app.bsky.feed.post"),
+        {.action = REPO_UPDATE,
+         .collection = BYTES_LIT("app.bsky.feed.post"),
+         .rkey = BYTES_LIT("3jzfcijpj2z2a"),
+         .record = record(&a, "one, edited")},
+        {.action = REPO_DELETE,
+         .collection = BYTES_LIT("app.bsky.feed.post"),
          .rkey = BYTES_LIT("3jzfcijpj2z2b")},
-        {.action = REPO_DELETE, .collection = BYTES_LIT("app.bsky.feed.post"),
+        {.action = REPO_DELETE,
+         .collection = BYTES_LIT("app.bsky.feed.post"),
          .rkey = BYTES_LIT("3jzfcijpj2zzz")},
     };
     before = r.head;
@@ -201,7 +211,8 @@ static void test_writes_first_commit_and_ops(void)
     repo_commit_clear(&c);
 
     /* the same value again: nothing to commit */
-    struct repo_write same = {.action = REPO_UPDATE, .collection = BYTES_LIT("app.bsky.feed.post"),
+    struct repo_write same = {.action = REPO_UPDATE,
+                              .collection = BYTES_LIT("app.bsky.feed.post"),
                               .rkey = BYTES_LIT("3jzfcijpj2z2a"),
                               .record = record(&a, "one, edited")};
     CHECK(commit_to(&r, &same, 1, &c, &failed) == ERR_OK);
@@ -293,8 +304,10 @@ static void test_writes_refusals(void)
     repo_init(&r);
     struct repo_commit c;
     size_t failed = 99;
-    struct repo_write first = {.action = REPO_CREATE, .collection = BYTES_LIT("app.bsky.feed.post"),
-                               .rkey = BYTES_LIT("3jzfcijpj2z2a"), .record = record(&a, "x")};
+    struct repo_write first = {.action = REPO_CREATE,
+                               .collection = BYTES_LIT("app.bsky.feed.post"),
+                               .rkey = BYTES_LIT("3jzfcijpj2z2a"),
+                               .record = record(&a, "x")};
     CHECK(commit_to(&r, &first, 1, &c, &failed) == ERR_OK);
     repo_commit_clear(&c);
 
@@ -303,9 +316,12 @@ static void test_writes_refusals(void)
     CHECK_EQ(failed, 0);
     repo_commit_clear(&c);
 
-    struct repo_write swap_null = {.action = REPO_UPDATE, .collection = first.collection,
-                                   .rkey = first.rkey, .record = record(&a, "y"),
-                                   .has_swap = true, .swap_absent = true};
+    struct repo_write swap_null = {.action = REPO_UPDATE,
+                                   .collection = first.collection,
+                                   .rkey = first.rkey,
+                                   .record = record(&a, "y"),
+                                   .has_swap = true,
+                                   .swap_absent = true};
     CHECK(commit_to(&r, &swap_null, 1, &c, &failed) == ERR_CONFLICT);
     repo_commit_clear(&c);
 
@@ -320,8 +336,10 @@ static void test_writes_refusals(void)
     CHECK(commit_to(&r, &swap_right, 1, &c, &failed) == ERR_OK);
     repo_commit_clear(&c);
 
-    struct repo_write missing = {.action = REPO_UPDATE, .collection = first.collection,
-                                 .rkey = BYTES_LIT("3jzfcijpj2zzz"), .record = record(&a, "z"),
+    struct repo_write missing = {.action = REPO_UPDATE,
+                                 .collection = first.collection,
+                                 .rkey = BYTES_LIT("3jzfcijpj2zzz"),
+                                 .record = record(&a, "z"),
                                  .must_exist = true};
     CHECK(commit_to(&r, &missing, 1, &c, &failed) == ERR_NOT_FOUND);
     repo_commit_clear(&c);
