@@ -3,7 +3,7 @@
 # missing (so a second run is instant and works offline). Usage: scripts/deps.sh [build|test]
 set -euo pipefail
 
-build_pkgs=(build-essential cmake pkg-config clang libcbor-dev libjansson-dev libsodium-dev
+build_pkgs=(build-essential cmake pkg-config clang libjansson-dev libsodium-dev
   libsecp256k1-dev libssl-dev libmicrohttpd-dev libpq-dev libcurl4-openssl-dev
   libunistring-dev postgresql)
 # what the tests add: a browser for the web pages, SMTP and DNS servers run on loopback

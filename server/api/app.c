@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include <pthread.h>
 #include <sodium.h>
+
+#include "core/sha256.h"
 
 #include "core/lexicon.h"
 #include "identity/resolver.h"
@@ -20,6 +23,20 @@
 #define APP_SEAL_CONTEXT "pds signing-key seal v1"
 
 #define APP_LEXICON_FILE_MAX ((size_t)1 << 20) /* the largest official lexicon is ~30 KB */
+
+/* Unsealed signing keys, by the hash of their sealed bytes: deriving the public half costs
+ * as much as a signature, and a write needs the key every time. A new sealed key (a key
+ * change) hashes elsewhere, so entries never go stale. Direct-mapped; the mutex guards it. */
+#define APP_KEY_CACHE_SLOTS 4096
+
+struct key_slot {
+    bool used;
+    uint8_t tag[32]; /* sha256 of the sealed bytes */
+    struct sigkey key;
+};
+
+static struct key_slot *key_cache;
+static pthread_mutex_t key_cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static struct app the_app;
 
@@ -140,10 +157,49 @@ void app_clear(void)
     lexicon_catalog_free(the_app.lexicons);
     sigkey_clear(&the_app.rotation_key);
     sodium_memzero(the_app.seal_key, sizeof(the_app.seal_key));
+    pthread_mutex_lock(&key_cache_lock);
+    if (key_cache) {
+        sodium_memzero(key_cache, APP_KEY_CACHE_SLOTS * sizeof(*key_cache));
+        free(key_cache);
+        key_cache = NULL;
+    }
+    pthread_mutex_unlock(&key_cache_lock);
     the_app_ready = false;
 }
 
+static enum err unseal(struct bytes sealed, struct sigkey *out);
+
 enum err app_unseal_signing_key(struct bytes sealed, struct sigkey *out)
+{
+    uint8_t tag[32];
+    sha256(sealed.ptr, sealed.len, tag);
+    size_t slot;
+    memcpy(&slot, tag, sizeof(slot));
+    slot %= APP_KEY_CACHE_SLOTS;
+    pthread_mutex_lock(&key_cache_lock);
+    if (!key_cache) {
+        key_cache = xcalloc(APP_KEY_CACHE_SLOTS, sizeof(*key_cache));
+    }
+    bool hit = key_cache[slot].used && memcmp(key_cache[slot].tag, tag, sizeof(tag)) == 0;
+    if (hit) {
+        *out = key_cache[slot].key;
+    }
+    pthread_mutex_unlock(&key_cache_lock);
+    if (hit) {
+        return ERR_OK;
+    }
+    enum err e = unseal(sealed, out);
+    if (!e) {
+        pthread_mutex_lock(&key_cache_lock);
+        key_cache[slot].used = true;
+        memcpy(key_cache[slot].tag, tag, sizeof(tag));
+        key_cache[slot].key = *out;
+        pthread_mutex_unlock(&key_cache_lock);
+    }
+    return e;
+}
+
+static enum err unseal(struct bytes sealed, struct sigkey *out)
 {
     uint8_t plain[SIGKEY_PRIVATE_BYTES + 1];
     size_t n = 0;
