@@ -2,28 +2,14 @@
  * ECDSA signatures are the raw 64-byte r ‖ s in base64url, never DER (RFC 7518 §3.4). */
 #include "crypto/jwt.h"
 
+#include "crypto/ready.h"
+
 #include <pthread.h>
 #include <stdlib.h>
 
 #include <sodium.h>
 
 #include "core/base.h"
-
-static pthread_once_t sodium_once = PTHREAD_ONCE_INIT;
-
-static void sodium_once_init(void)
-{
-    if (sodium_init() < 0) {
-        abort();
-    }
-}
-
-static void sodium_ready(void)
-{
-    if (pthread_once(&sodium_once, sodium_once_init) != 0) {
-        abort();
-    }
-}
 
 static const struct {
     const char *name;
@@ -56,7 +42,7 @@ static enum jwt_alg alg_for_curve(enum sigkey_curve curve)
 
 static void hmac_sha256(struct bytes secret, struct bytes msg, uint8_t out[JWT_HS256_BYTES])
 {
-    sodium_ready();
+    ready_sodium();
     crypto_auth_hmacsha256_state st;
     crypto_auth_hmacsha256_init(&st, secret.ptr, secret.len);
     crypto_auth_hmacsha256_update(&st, msg.ptr, msg.len);

@@ -1,6 +1,8 @@
 /* password.c - argon2id password hashes and random tokens, all on libsodium. */
 #include "crypto/password.h"
 
+#include "crypto/ready.h"
+
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -24,29 +26,13 @@ _Static_assert(PASSWORD_APP_MAX ==
 static const char BASE32_LOWER[] = "abcdefghijklmnopqrstuvwxyz234567";
 static const char HEX_LOWER[] = "0123456789abcdef";
 
-static pthread_once_t sodium_once = PTHREAD_ONCE_INIT;
-
-static void sodium_once_init(void)
-{
-    if (sodium_init() < 0) {
-        abort();
-    }
-}
-
-static void sodium_ready(void)
-{
-    if (pthread_once(&sodium_once, sodium_once_init) != 0) {
-        abort();
-    }
-}
-
 enum err password_hash(struct bytes pw, char out[PASSWORD_HASH_MAX])
 {
     out[0] = '\0';
     if (pw.len > PASSWORD_MAX_BYTES) {
         return ERR_TOO_LARGE;
     }
-    sodium_ready();
+    ready_sodium();
     if (crypto_pwhash_argon2id_str(out, (const char *)pw.ptr, pw.len, PASSWORD_OPSLIMIT,
                                    PASSWORD_MEMLIMIT) != 0) {
         out[0] = '\0';
@@ -76,7 +62,7 @@ bool password_verify(const char *hash, struct bytes pw)
     if (pw.len > PASSWORD_MAX_BYTES || !load_hash(hash, buf)) {
         return false;
     }
-    sodium_ready();
+    ready_sodium();
     /* the argon2id-specific verifier refuses argon2i strings */
     return crypto_pwhash_argon2id_str_verify(buf, (const char *)pw.ptr, pw.len) == 0;
 }
@@ -87,7 +73,7 @@ bool password_needs_rehash(const char *hash)
     if (!load_hash(hash, buf)) {
         return true;
     }
-    sodium_ready();
+    ready_sodium();
     return crypto_pwhash_argon2id_str_needs_rehash(buf, PASSWORD_OPSLIMIT, PASSWORD_MEMLIMIT) != 0;
 }
 
@@ -95,7 +81,7 @@ bool password_needs_rehash(const char *hash)
  * random byte is uniform. */
 static void random_chars(char *out, size_t chars, const char *alphabet, uint8_t mask)
 {
-    sodium_ready();
+    ready_sodium();
     uint8_t rnd[64];
     size_t i = 0;
     while (i < chars) {

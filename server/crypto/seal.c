@@ -1,6 +1,8 @@
 /* seal.c - secretbox sealing of secrets at rest under a key derived from a server secret. */
 #include "crypto/seal.h"
 
+#include "crypto/ready.h"
+
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -13,28 +15,12 @@ _Static_assert(SEAL_MAC_BYTES == crypto_secretbox_MACBYTES, "secretbox MAC size"
 /* Domain separation label: changing it changes every derived key (a format version). */
 static const char SEAL_CONTEXT[] = "atproto-pds signing-key seal v1";
 
-static pthread_once_t sodium_once = PTHREAD_ONCE_INIT;
-
-static void sodium_once_init(void)
-{
-    if (sodium_init() < 0) {
-        abort();
-    }
-}
-
-static void sodium_ready(void)
-{
-    if (pthread_once(&sodium_once, sodium_once_init) != 0) {
-        abort();
-    }
-}
-
 enum err seal_derive_key(struct bytes secret, uint8_t key[SEAL_KEY_BYTES])
 {
     if (secret.len == 0) {
         return ERR_INVALID;
     }
-    sodium_ready();
+    ready_sodium();
     /* BLAKE2b(key = the label, message = the secret): a PRF of the secret with a fixed,
      * public label; secrets of any length are fine, unlike crypto_kdf's 32-byte master */
     crypto_generichash_state st;
@@ -58,7 +44,7 @@ enum err seal_box(const uint8_t key[SEAL_KEY_BYTES], struct bytes plain, struct 
     if (e) {
         return e;
     }
-    sodium_ready();
+    ready_sodium();
     uint8_t *nonce = out->ptr + out->len;
     randombytes_buf(nonce, SEAL_NONCE_BYTES); /* 192 bits: random nonces never collide */
     if (crypto_secretbox_easy(nonce + SEAL_NONCE_BYTES, plain.ptr, plain.len, nonce, key) != 0) {
@@ -80,7 +66,7 @@ enum err seal_open(const uint8_t key[SEAL_KEY_BYTES], struct bytes sealed, uint8
     if (n > plain_cap) {
         return ERR_TOO_LARGE;
     }
-    sodium_ready();
+    ready_sodium();
     const uint8_t *nonce = sealed.ptr;
     if (crypto_secretbox_open_easy(plain, sealed.ptr + SEAL_NONCE_BYTES,
                                    sealed.len - SEAL_NONCE_BYTES, nonce, key) != 0) {

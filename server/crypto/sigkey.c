@@ -2,6 +2,10 @@
  * over 64-byte r ‖ s, did:key and multikey text. */
 #include "crypto/sigkey.h"
 
+#include "crypto/ready.h"
+
+#include "core/hex.h"
+
 #include <assert.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -34,9 +38,7 @@ static BIGNUM *p256_order, *p256_half; /* n and floor(n/2) */
 
 static void lib_init(void)
 {
-    if (sodium_init() < 0) {
-        abort();
-    }
+    ready_sodium();
     k256_ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
     uint8_t seed[32];
     randombytes_buf(seed, sizeof(seed));
@@ -324,20 +326,6 @@ enum err sigkey_generate(enum sigkey_curve curve, struct sigkey *out)
     return ERR_INTERNAL;
 }
 
-static int hex_value(uint8_t c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 enum err sigkey_from_private_hex(enum sigkey_curve curve, struct bytes hex, struct sigkey *out)
 {
     if (hex.len != 2 * SIGKEY_PRIVATE_BYTES) {
@@ -345,7 +333,7 @@ enum err sigkey_from_private_hex(enum sigkey_curve curve, struct bytes hex, stru
     }
     uint8_t priv[SIGKEY_PRIVATE_BYTES];
     for (size_t i = 0; i < SIGKEY_PRIVATE_BYTES; i++) {
-        int hi = hex_value(hex.ptr[2 * i]), lo = hex_value(hex.ptr[2 * i + 1]);
+        int hi = hex_digit((uint8_t)hex.ptr[2 * i]), lo = hex_digit((uint8_t)hex.ptr[2 * i + 1]);
         if (hi < 0 || lo < 0) {
             sodium_memzero(priv, sizeof(priv));
             return ERR_INVALID;

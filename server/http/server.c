@@ -7,6 +7,8 @@
  * URI-log callback, which runs first, and freed by the completion callback. */
 #include "http/server.h"
 
+#include "core/hex.h"
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <stdarg.h>
@@ -59,20 +61,6 @@ struct req_state {
 
 /* URI and query parsing */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 /* Form-style decoding as URLSearchParams: "+" is a space, %XX a byte, a stray % stays. */
 static char *form_decode(struct arena *a, const char *s, size_t n)
 {
@@ -81,8 +69,9 @@ static char *form_decode(struct arena *a, const char *s, size_t n)
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '+') {
             out[k++] = ' ';
-        } else if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            out[k++] = (char)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
+        } else if (s[i] == '%' && i + 2 < n && hex_digit((uint8_t)s[i + 1]) >= 0 &&
+                   hex_digit((uint8_t)s[i + 2]) >= 0) {
+            out[k++] = (char)(hex_digit((uint8_t)s[i + 1]) << 4 | hex_digit((uint8_t)s[i + 2]));
             i += 2;
         } else {
             out[k++] = s[i];

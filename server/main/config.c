@@ -2,6 +2,8 @@
  * Names follow the reference PDS (packages/pds/src/config/env.ts) where the meaning is the same. */
 #include "main/config.h"
 
+#include "core/hex.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -115,6 +117,28 @@ static const struct cfg_row cfg_table[] = {
      "Directory holding blob bytes."},
     {"PDS_BLOBSTORE_DISK_TMP_LOCATION", CFG_STR, F(blobstore_disk_tmp), NULL, "`<data>/tmp`", "path", SEC_STORAGE,
      "Directory for uploads not yet referenced by a record (same filesystem as the blob store)."},
+    {"PDS_BLOBSTORE_S3_BUCKET", CFG_STR, F(blobstore_s3_bucket), NULL, NULL, NULL, SEC_STORAGE,
+     "Keep blob bytes in this S3 bucket (keys `blocks/<did>/<cid>`) instead of on disk; do not also set PDS_BLOBSTORE_DISK_LOCATION. Uploads are still staged in the temporary directory."},
+    {"PDS_BLOBSTORE_S3_REGION", CFG_STR, F(blobstore_s3_region), NULL, "`us-east-1`", NULL, SEC_STORAGE,
+     "Region of the S3 bucket (part of the SigV4 signature)."},
+    {"PDS_BLOBSTORE_S3_ENDPOINT", CFG_URL, F(blobstore_s3_endpoint), NULL, "AWS for the region", NULL, SEC_STORAGE,
+     "S3-compatible endpoint, e.g. `https://s3.example.com` or `http://127.0.0.1:9000`."},
+    {"PDS_BLOBSTORE_S3_FORCE_PATH_STYLE", CFG_BOOL, F(blobstore_s3_force_path_style), "false", NULL, NULL, SEC_STORAGE,
+     "Address objects as `<endpoint>/<bucket>/<key>` instead of `<bucket>.<endpoint host>/<key>`."},
+    {"PDS_BLOBSTORE_S3_ACCESS_KEY_ID", CFG_STR, F(blobstore_s3_access_key_id), NULL, "`AWS_ACCESS_KEY_ID`", NULL, SEC_STORAGE,
+     "S3 access key id; with PDS_BLOBSTORE_S3_SECRET_ACCESS_KEY, or neither (then the AWS_* variables)."},
+    {"PDS_BLOBSTORE_S3_SECRET_ACCESS_KEY", CFG_SECRET, F(blobstore_s3_secret_access_key), NULL, "`AWS_SECRET_ACCESS_KEY`", NULL, SEC_STORAGE,
+     "S3 secret access key."},
+    {"PDS_BLOBSTORE_S3_UPLOAD_TIMEOUT_MS", CFG_I64, F(blobstore_s3_upload_timeout_ms), "20000", NULL, "ms", SEC_STORAGE,
+     "Time one blob upload to S3 may take."},
+    {"PDS_BLOBSTORE_S3_REQUEST_TIMEOUT_MS", CFG_I64, F(blobstore_s3_request_timeout_ms), "30000", NULL, "ms", SEC_STORAGE,
+     "Time other S3 requests may wait for an answer, and for each next part of a download."},
+    {"PDS_ACCOUNT_STORAGE_QUOTA", CFG_I64, F(account_storage_quota), "0", NULL, "bytes", SEC_STORAGE,
+     "Per-account storage quota: repository blocks plus permanent and pending blobs. Uploads and record writes past it fail with 400 `StorageQuotaExceeded`; deletes always work. 0 means no quota."},
+    {"PDS_BLOB_TEMP_GRACE", CFG_I64, F(blob_temp_grace_ms), "3600000", NULL, "ms", SEC_STORAGE,
+     "How long an uploaded blob may stay unreferenced by any record before the sweeper deletes it."},
+    {"PDS_BLOB_SWEEP_INTERVAL", CFG_I64, F(blob_sweep_interval_ms), "60000", NULL, "ms", SEC_STORAGE,
+     "Period of the blob sweeper (expired uploads, bytes of blobs no record references any more)."},
 
     {"PDS_DID_PLC_URL", CFG_URL, F(did_plc_url), "https://plc.directory", NULL, NULL, SEC_IDENTITY,
      "PLC directory used to create and update did:plc identities."},
@@ -384,6 +408,18 @@ static enum err derive_defaults(struct config *cfg, char *why, size_t why_len)
     if (!cfg->blobstore_disk) {
         cfg->blobstore_disk = dup_printf("%s/blocks", cfg->data_dir);
     }
+    if (env_set("PDS_BLOBSTORE_S3_BUCKET") && env_set("PDS_BLOBSTORE_DISK_LOCATION")) {
+        return fail(why, why_len,
+                    "set PDS_BLOBSTORE_S3_BUCKET or PDS_BLOBSTORE_DISK_LOCATION, not both");
+    }
+    if (!cfg->blobstore_s3_access_key_id != !cfg->blobstore_s3_secret_access_key) {
+        return fail(why, why_len,
+                    "PDS_BLOBSTORE_S3_ACCESS_KEY_ID and PDS_BLOBSTORE_S3_SECRET_ACCESS_KEY must "
+                    "be set together");
+    }
+    if (cfg->blob_sweep_interval_ms < 1) {
+        return fail(why, why_len, "PDS_BLOB_SWEEP_INTERVAL must be at least 1 ms");
+    }
     if (!cfg->blobstore_disk_tmp) {
         cfg->blobstore_disk_tmp = dup_printf("%s/tmp", cfg->data_dir);
     }
@@ -431,15 +467,6 @@ static enum err derive_defaults(struct config *cfg, char *why, size_t why_len)
     return ERR_OK;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    c = (char)tolower((unsigned char)c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* True for 64 hex digits encoding an integer in [1, n-1]; lower-cases the text. */
 static bool rotation_key_valid(char *hex)
 {
@@ -448,7 +475,7 @@ static bool rotation_key_valid(char *hex)
         return false;
     }
     for (size_t i = 0; i < 32; i++) {
-        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+        int hi = hex_digit((uint8_t)hex[2 * i]), lo = hex_digit((uint8_t)hex[2 * i + 1]);
         if (hi < 0 || lo < 0) {
             return false;
         }

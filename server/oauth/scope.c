@@ -2,6 +2,8 @@
  * the permission checks. Semantics follow the reference parsers and the interop vectors. */
 #include "oauth/scope.h"
 
+#include "core/hex.h"
+
 #include <string.h>
 
 #include "core/syntax.h"
@@ -23,20 +25,6 @@ static struct bytes sub(struct bytes s, size_t from, size_t to)
     return (struct bytes){s.ptr + from, to - from};
 }
 
-static int hex_value(uint8_t c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 /* Percent-decodes in into the arena (NUL-terminated). plus_is_space for the query part
  * (application/x-www-form-urlencoded, as URLSearchParams and Go's url.ParseQuery read it);
  * the positional part is read like decodeURIComponent. A malformed escape, or one that
@@ -51,7 +39,7 @@ static enum err pct_decode(struct arena *a, struct bytes in, bool plus_is_space,
             if (i + 2 >= in.len) { /* needs two hex digits */
                 return ERR_INVALID;
             }
-            int hi = hex_value(in.ptr[i + 1]), lo = hex_value(in.ptr[i + 2]);
+            int hi = hex_digit((uint8_t)in.ptr[i + 1]), lo = hex_digit((uint8_t)in.ptr[i + 2]);
             if (hi < 0 || lo < 0) {
                 return ERR_INVALID;
             }
