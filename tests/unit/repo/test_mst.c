@@ -488,7 +488,7 @@ static void test_mst_rejects_malformed_nodes(void)
     blockmap_init(&empty);
     struct mst *m = mst_load(blockmap_source(&empty), &leaf);
     struct cid out;
-    CHECK(mst_get(m, BYTES_LIT("a/b"), &out) == ERR_NOT_FOUND);
+    CHECK(mst_get(m, BYTES_LIT("a/b"), &out) == ERR_MISSING);
     mst_free(m);
     blockmap_clear(&empty);
     arena_clear(&a);
