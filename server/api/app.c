@@ -138,9 +138,16 @@ enum err app_init(const struct config *cfg, char *why, size_t why_len)
         .did_stale_ttl_ms = cfg->did_cache_stale_ttl_ms,
         .did_max_ttl_ms = cfg->did_cache_max_ttl_ms,
         .dev_mode = cfg->dev_mode,
-        .dev_http_port = cfg->port,
+        .dev_http_port = cfg->dev_handle_http_port > 0 ? cfg->dev_handle_http_port : cfg->port,
+        .dns_server = cfg->handle_dns_server,
     };
     the_app.resolver = resolver_new(&rc);
+    if (!the_app.resolver) {
+        snprintf(why, why_len, "PDS_HANDLE_DNS_SERVER is not an IPv4 address:port");
+        lexicon_catalog_free(the_app.lexicons);
+        the_app.lexicons = NULL;
+        return ERR_INVALID;
+    }
     the_app.blocks = blockcache_new(BLOCKCACHE_DEFAULT_BYTES);
     /* a random clock id keeps two processes on one database from minting equal revs */
     tid_gen_init(&the_app.tids, randombytes_uniform(1024));

@@ -10,6 +10,7 @@
 #include "api/app.h"
 #include "api/auth.h"
 #include "api/input.h"
+#include "api/repo_blob.h"
 #include "api/repo_common.h"
 #include "core/blobref.h"
 #include "core/dagcbor.h"
@@ -248,7 +249,9 @@ static int prepare_record(struct xrpc_req *rq, struct repo_write *w, const char 
     buf_clear(&b);
     w->collection = bytes_str(collection);
     w->rkey = bytes_str(rkey);
-    return 0;
+    /* PDS_ACCOUNT_STORAGE_QUOTA (api/repo_blob.h): creates and updates past the quota fail
+     * with 400 StorageQuotaExceeded; deletes never reach here, so space can be freed */
+    return api_storage_quota_check(rq, did, (int64_t)w->record.len);
 }
 
 static const char *new_rkey(struct xrpc_req *rq)

@@ -27,5 +27,7 @@ int api_server_describe_server(struct xrpc_req *rq)
         json_pack("{s:s, s:o, s:b, s:b, s:o, s:o}", "did", cfg->service_did, "availableUserDomains",
                   domains, "inviteCodeRequired", cfg->invite_required, "phoneVerificationRequired",
                   0, "links", links, "contact", contact);
+    /* the reference advertises PDS_BLOB_UPLOAD_LIMIT here (issue 4) */
+    json_object_set_new(body, "blobUploadLimit", json_integer(cfg->blob_upload_limit));
     return xrpc_reply_json(rq, 200, body);
 }

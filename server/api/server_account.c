@@ -4,6 +4,7 @@
  * one transaction write the account, its first commit, the session and the outbox events. */
 #include <stdlib.h>
 
+#include "api/account_ops.h"
 #include "api/api.h"
 #include "api/app.h"
 #include "api/input.h"
@@ -12,90 +13,13 @@
 #include "db/repo_store.h"
 #include "identity/did_doc.h"
 #include "identity/plc_client.h"
+#include "identity/resolver.h"
 #include "main/config.h"
 #include "repo/events.h"
 
-#define HANDLE_FRONT_MIN   3 /* reference: the name before a service domain, in chars */
-#define HANDLE_FRONT_MAX   18
-#define HANDLE_LABEL_MAX   63  /* spec(handle): DNS label limit */
 #define EMAIL_MAX_BYTES    254 /* RFC 5321 path limit */
-#define NOT_SUPPORTED_YET  "did:web and migrating accounts in are not supported yet"
 #define EMAIL_UNSUPPORTED  "This email address is not supported, please use a different email."
 #define INVITE_UNAVAILABLE "Provided invite code not available"
-
-/* The reference's message for a handle that fails the syntax rules, or NULL when valid. */
-static const char *handle_syntax_problem(const char *h)
-{
-    size_t n = strlen(h), labels = 0, start = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = h[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '.')) {
-            return "Disallowed characters in handle (ASCII letters, digits, dashes, periods only)";
-        }
-    }
-    if (n > SYNTAX_HANDLE_MAX_LEN) {
-        return "Handle is too long (253 chars max)";
-    }
-    if (!strchr(h, '.')) {
-        return "Handle domain needs at least two parts";
-    }
-    while (start <= n) {
-        const char *dot = strchr(h + start, '.');
-        size_t end = dot ? (size_t)(dot - h) : n, len = end - start;
-        if (len == 0) {
-            return "Handle parts can not be empty";
-        }
-        if (len > HANDLE_LABEL_MAX) {
-            return "Handle part too long (max 63 chars)";
-        }
-        if (h[start] == '-' || h[end - 1] == '-') {
-            return "Handle parts can not start or end with hyphens";
-        }
-        labels++;
-        if (end == n &&
-            !((h[start] >= 'a' && h[start] <= 'z') || (h[start] >= 'A' && h[start] <= 'Z'))) {
-            return "Handle final component (TLD) must start with ASCII letter";
-        }
-        start = end + 1;
-    }
-    return syntax_handle_valid(bytes_str(h)) ? NULL : "Invalid handle";
-}
-
-/* Normalises and checks a new account's handle (reference normalizeAndValidateHandle for
- * an account without a DID yet: it must sit on one of our service domains). */
-static int check_handle(struct xrpc_req *rq, const char *in, char out[SYNTAX_HANDLE_BUF])
-{
-    const char *why = handle_syntax_problem(in);
-    if (why || syntax_handle_normalize(bytes_str(in), out, SYNTAX_HANDLE_BUF)) {
-        return xrpc_fail(rq, 400, "InvalidHandle", "%s", why ? why : "Invalid handle");
-    }
-    /* reference: .test is allowed (it never resolves in production anyway) */
-    if (syntax_handle_is_disallowed_tld(bytes_str(out), true)) {
-        return xrpc_fail(rq, 400, "InvalidHandle", "Handle TLD is invalid or disallowed");
-    }
-    const struct config_list *domains = &rq->cfg->handle_domains;
-    size_t n = strlen(out);
-    for (size_t i = 0; i < domains->len; i++) {
-        const char *d = domains->items[i];
-        size_t dl = strlen(d);
-        if (dl >= n || strcmp(out + n - dl, d) != 0) {
-            continue;
-        }
-        size_t front = n - dl;
-        if (memchr(out, '.', front)) {
-            return xrpc_fail(rq, 400, "InvalidHandle", "Invalid characters in handle");
-        }
-        if (front < HANDLE_FRONT_MIN) {
-            return xrpc_fail(rq, 400, "InvalidHandle", "Handle too short");
-        }
-        if (front > HANDLE_FRONT_MAX) {
-            return xrpc_fail(rq, 400, "InvalidHandle", "Handle too long");
-        }
-        return 0;
-    }
-    return xrpc_fail(rq, 400, "UnsupportedDomain", "Not a supported handle domain");
-}
 
 /* A plausible mailbox: local@domain, printable ASCII without spaces, a dotted domain of
  * valid labels. (The reference uses @hapi/address and a disposable-domain list.) */
@@ -265,6 +189,9 @@ static enum err outbox_put(struct db *db, const char *did, const char *type, str
 
 struct new_account {
     const char *did, *handle, *email, *password_hash, *invite;
+    /* issue 6: the caller brought its own DID (migration in, did:web), proved by service
+     * auth: the account starts deactivated and nothing is announced until activateAccount */
+    bool brought_did;
     struct bytes sealed_key;
     const struct repo_commit *commit;
     int64_t now_ms;
@@ -282,9 +209,14 @@ static enum err write_account(struct xrpc_req *rq, const struct new_account *na,
     db_param_text(&p, na->email);
     db_param_text(&p, na->password_hash);
     db_param_bytes(&p, na->sealed_key);
+    db_param_bool(&p, na->brought_did);
+    db_param_i64(&p, ACCOUNT_MIGRATION_DELETE_AFTER_S);
+    /* reference registerActor: created deactivated, it goes after 3 days unless activated */
     enum err e = db_exec(rq->db,
-                         "INSERT INTO account (did, handle, email, password_hash, signing_key)"
-                         " VALUES ($1, $2, $3, $4, $5)",
+                         "INSERT INTO account (did, handle, email, password_hash, signing_key,"
+                         " deactivated_at, delete_after) VALUES ($1, $2, $3, $4, $5,"
+                         " CASE WHEN $6 THEN now() END,"
+                         " CASE WHEN $6 THEN now() + make_interval(secs => $7) END)",
                          &p, NULL);
     if (e) {
         return e;
@@ -304,11 +236,11 @@ static enum err write_account(struct xrpc_req *rq, const struct new_account *na,
     /* spec(sync): account creation emits #identity, #account, #commit, #sync in this order */
     struct buf ev;
     buf_init(&ev, BUF_MAX_DEFAULT);
-    if (!(e = events_identity(na->did, na->handle, na->now_ms, &ev))) {
+    if (!na->brought_did && !(e = events_identity(na->did, na->handle, na->now_ms, &ev))) {
         e = outbox_put(rq->db, na->did, "identity", &ev);
     }
     buf_reset(&ev);
-    if (!e && !(e = events_account(na->did, true, NULL, na->now_ms, &ev))) {
+    if (!e && !na->brought_did && !(e = events_account(na->did, true, NULL, na->now_ms, &ev))) {
         e = outbox_put(rq->db, na->did, "account", &ev);
     }
     struct repo_head head = {.did = bytes_str(na->did), .exists = false};
@@ -324,8 +256,17 @@ static enum err write_account(struct xrpc_req *rq, const struct new_account *na,
     if (!e && !cb) {
         e = ERR_INTERNAL;
     }
-    if (!e && !(e = events_sync(na->did, na->commit->rev, &na->commit->commit,
-                                bytes_of(cb->data, cb->len), na->now_ms, &ev))) {
+    if (!e && na->brought_did) {
+        /* the write path queued a #commit for the first commit: a deactivated account
+         * announces nothing (reference), so take it back in this same transaction */
+        struct db_params d;
+        db_params_init(&d);
+        db_param_text(&d, na->did);
+        e = db_exec(rq->db,
+                    "DELETE FROM repo_seq WHERE did = $1 AND seq IS NULL AND event_type = 'commit'",
+                    &d, NULL);
+    } else if (!e && !(e = events_sync(na->did, na->commit->rev, &na->commit->commit,
+                                       bytes_of(cb->data, cb->len), na->now_ms, &ev))) {
         e = outbox_put(rq->db, na->did, "sync", &ev);
     }
     buf_clear(&ev);
@@ -364,6 +305,22 @@ static int store_account(struct xrpc_req *rq, const struct new_account *na, json
     return xrpc_fail(rq, 500, NULL, NULL);
 }
 
+/* 400 when an account with this DID is already here. */
+static int check_new_did(struct xrpc_req *rq, const char *did)
+{
+    struct db_params p;
+    db_params_init(&p);
+    db_param_text(&p, did);
+    PGresult *r;
+    if (db_query_in(rq->db, rq->arena, "SELECT 1 FROM account WHERE did = $1", &p, &r)) {
+        return xrpc_fail(rq, 500, NULL, NULL);
+    }
+    if (PQntuples(r) > 0) {
+        return xrpc_fail(rq, 400, "InvalidRequest", "Account already exists: %s", did);
+    }
+    return 0;
+}
+
 /* The input checks, in the reference's order. */
 static int read_input(struct xrpc_req *rq, struct new_account *na, const char **password,
                       const char **recovery_key, char handle[SYNTAX_HANDLE_BUF])
@@ -378,10 +335,18 @@ static int read_input(struct xrpc_req *rq, struct new_account *na, const char **
         (st = input_str(rq, "recoveryKey", false, recovery_key))) {
         return st;
     }
-    /* Bringing a DID (migration with service auth, did:web) or a signed plcOp is another
-     * issue's work: until then both are refused outright. */
-    if (did || json_object_get(rq->json, "plcOp")) {
-        return xrpc_fail(rq, 400, "InvalidRequest", NOT_SUPPORTED_YET);
+    /* reference (not an entryway): a signed plcOp is refused; a DID must come with service
+     * auth from that DID (migration in, or a did:web the user controls) */
+    if (json_object_get(rq->json, "plcOp")) {
+        return xrpc_fail(rq, 400, "InvalidRequest", "Unsupported input: \"plcOp\"");
+    }
+    if (did && (st = account_service_auth(rq, did, "com.atproto.server.createAccount"))) {
+        return st;
+    }
+    na->did = did;
+    na->brought_did = did != NULL;
+    if (did && (st = check_new_did(rq, did))) {
+        return st;
     }
     if (*password && server_password_chars(*password) > SERVER_NEW_PASSWORD_MAX_CHARS) {
         return xrpc_fail(rq, 400, "InvalidRequest",
@@ -402,7 +367,7 @@ static int read_input(struct xrpc_req *rq, struct new_account *na, const char **
     if (!*password || !**password) {
         return xrpc_fail(rq, 400, "InvalidPassword", "Password is required");
     }
-    if ((st = check_handle(rq, in_handle, handle))) {
+    if ((st = account_check_handle(rq, did, in_handle, false, handle))) {
         return st;
     }
     size_t n = strlen(email);
@@ -436,7 +401,9 @@ int api_server_create_account(struct xrpc_req *rq)
     }
     na.password_hash = hash;
     struct sigkey signing;
-    if (sigkey_generate(SIGKEY_K256, &signing)) {
+    /* a brought DID gets the key reserveSigningKey announced for it (account_ops.h) */
+    if (na.brought_did ? account_reserved_key(na.did, &signing)
+                       : sigkey_generate(SIGKEY_K256, &signing)) {
         return xrpc_fail(rq, 500, NULL, NULL);
     }
     struct plc_op op = {0};
@@ -445,8 +412,10 @@ int api_server_create_account(struct xrpc_req *rq)
     uint8_t *sealed = NULL;
     size_t sealed_len = 0;
     json_t *body = NULL;
-    char did[PLC_DID_MAX];
-    if ((st = build_genesis(rq, handle, recovery_key, &signing, &op, did))) {
+    char did[RESOLVER_DID_MAX];
+    if (na.brought_did) {
+        snprintf(did, sizeof(did), "%s", na.did);
+    } else if ((st = build_genesis(rq, handle, recovery_key, &signing, &op, did))) {
         goto out;
     }
     na.did = did;
@@ -465,18 +434,29 @@ int api_server_create_account(struct xrpc_req *rq)
     na.sealed_key = bytes_of(sealed, sealed_len);
     na.commit = &commit;
     /* the directory first, outside any transaction: no lock waits on the network */
-    if ((st = submit_genesis(rq, &op, did))) {
+    if (!na.brought_did && (st = submit_genesis(rq, &op, did))) {
         goto out;
     }
     body = json_object();
     if ((st = store_account(rq, &na, body))) {
-        tombstone_genesis(rq, &op, did);
+        if (!na.brought_did) {
+            tombstone_genesis(rq, &op, did); /* never someone else's DID */
+        }
         goto out;
     }
     json_object_set_new(body, "handle", json_string(handle));
     json_object_set_new(body, "did", json_string(did));
-    json_object_set_new(body, "didDoc", did_doc_build(did, handle, &signing, rq->cfg->public_url));
-    log_info(&rq->log, "created account %s (%s)", did, handle);
+    json_t *doc = NULL;
+    if (!na.brought_did) {
+        doc = did_doc_build(did, handle, &signing, rq->cfg->public_url);
+    } else if (resolver_resolve_did(app->resolver, did, true, &doc)) {
+        doc = NULL; /* reference: the document as it stands, when it resolves */
+    }
+    if (doc) {
+        json_object_set_new(body, "didDoc", doc);
+    }
+    log_info(&rq->log, "created account %s (%s)%s", did, handle,
+             na.brought_did ? ", deactivated until activateAccount" : "");
     st = xrpc_reply_json(rq, 200, body);
     body = NULL;
 out:

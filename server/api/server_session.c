@@ -9,6 +9,7 @@
 
 #include <sodium.h>
 
+#include "api/account_ops.h"
 #include "api/api.h"
 #include "api/app.h"
 #include "api/input.h"
@@ -292,11 +293,12 @@ static int app_password_lookup(struct xrpc_req *rq, const char *did, const char 
 /* com.atproto.server.createSession */
 int api_server_create_session(struct xrpc_req *rq)
 {
-    const char *identifier, *password;
+    const char *identifier, *password, *factor_token;
     bool allow_takendown;
     int st;
     if ((st = input_require_object(rq)) || (st = input_str(rq, "identifier", true, &identifier)) ||
         (st = input_str(rq, "password", true, &password)) ||
+        (st = input_str(rq, "authFactorToken", false, &factor_token)) ||
         (st = input_bool(rq, "allowTakendown", false, &allow_takendown))) {
         return st;
     }
@@ -328,6 +330,11 @@ int api_server_create_session(struct xrpc_req *rq)
     }
     if (acct.takendown && !allow_takendown) {
         return xrpc_fail(rq, 401, "AccountTakedown", "Account has been taken down");
+    }
+    /* issue 6: email two-factor sign-in for password logins (app passwords skip it, as on
+     * Bluesky's entryway); see account_sign_in_factor in api/account_ops.h */
+    if (!app_name && (st = account_sign_in_factor(rq, acct.did, factor_token))) {
+        return st;
     }
     enum auth_scope scope = acct.takendown ? AUTH_SCOPE_TAKENDOWN
                             : !app_name    ? AUTH_SCOPE_ACCESS

@@ -115,19 +115,18 @@ enum err outbox_head(struct db *db, int64_t *head, int64_t *pruned_through)
 
 /* One snapshot: the state row, and the first event after the cursor with whether it is
  * older than the window. */
-#define RESUME_SQL                                                                             \
-    "SELECT st.head, st.pruned, nx.seq, nx.created_at < now() - $2::bigint * interval '1 ms' " \
-    "FROM (SELECT COALESCE(max(head), 0) AS head, COALESCE(max(pruned_through), 0) AS pruned " \
-    "      FROM repo_seq_state) st "                                                          \
-    "LEFT JOIN LATERAL (SELECT seq, created_at FROM repo_seq "                                 \
+#define RESUME_SQL                                                                                 \
+    "SELECT st.head, st.pruned, nx.seq, nx.created_at < now() - $2::bigint * interval '1 ms' "     \
+    "FROM (SELECT COALESCE(max(head), 0) AS head, COALESCE(max(pruned_through), 0) AS pruned "     \
+    "      FROM repo_seq_state) st "                                                               \
+    "LEFT JOIN LATERAL (SELECT seq, created_at FROM repo_seq "                                     \
     "                    WHERE seq > $1 AND NOT invalidated ORDER BY seq LIMIT 1) nx ON true"
 
-#define EARLIEST_SQL                                                                           \
-    "SELECT seq FROM repo_seq WHERE seq IS NOT NULL AND NOT invalidated "                     \
+#define EARLIEST_SQL                                                                               \
+    "SELECT seq FROM repo_seq WHERE seq IS NOT NULL AND NOT invalidated "                          \
     "AND created_at >= now() - $1::bigint * interval '1 ms' ORDER BY seq LIMIT 1"
 
-enum err outbox_resume(struct db *db, int64_t cursor, int64_t window_ms,
-                       struct outbox_resume *out)
+enum err outbox_resume(struct db *db, int64_t cursor, int64_t window_ms, struct outbox_resume *out)
 {
     memset(out, 0, sizeof *out);
     struct db_params p;
@@ -169,15 +168,15 @@ enum err outbox_resume(struct db *db, int64_t cursor, int64_t window_ms,
 /* The state row and a page of events in one snapshot: a page that comes back empty proves
  * that every seq up to that head was delivered or deleted. The window sum caps the bytes;
  * the first row always passes (its preceding total is 0). */
-#define READ_SQL                                                                               \
-    "SELECT st.head, e.seq, e.event_type, e.event "                                           \
-    "FROM (SELECT COALESCE(max(head), 0) AS head FROM repo_seq_state) st "                    \
-    "LEFT JOIN LATERAL ("                                                                      \
-    "  SELECT seq, event_type, event FROM ("                                                   \
-    "    SELECT seq, event_type, event, "                                                      \
-    "           sum(octet_length(event)) OVER (ORDER BY seq) - octet_length(event) AS before " \
-    "      FROM repo_seq WHERE seq > $1 AND NOT invalidated ORDER BY seq LIMIT $2) w "         \
-    "   WHERE before < $3) e ON true "                                                         \
+#define READ_SQL                                                                                   \
+    "SELECT st.head, e.seq, e.event_type, e.event "                                                \
+    "FROM (SELECT COALESCE(max(head), 0) AS head FROM repo_seq_state) st "                         \
+    "LEFT JOIN LATERAL ("                                                                          \
+    "  SELECT seq, event_type, event FROM ("                                                       \
+    "    SELECT seq, event_type, event, "                                                          \
+    "           sum(octet_length(event)) OVER (ORDER BY seq) - octet_length(event) AS before "     \
+    "      FROM repo_seq WHERE seq > $1 AND NOT invalidated ORDER BY seq LIMIT $2) w "             \
+    "   WHERE before < $3) e ON true "                                                             \
     "ORDER BY e.seq"
 
 enum err outbox_read(struct db *db, int64_t after, int max_events, int64_t max_bytes,
@@ -308,7 +307,8 @@ enum err outbox_notify_wait(struct outbox_notify *n, int wake_fd, int timeout_ms
     if (*count) {
         return ERR_OK;
     }
-    struct pollfd fds[2] = {{.fd = PQsocket(c), .events = POLLIN}, {.fd = wake_fd, .events = POLLIN}};
+    struct pollfd fds[2] = {{.fd = PQsocket(c), .events = POLLIN},
+                            {.fd = wake_fd, .events = POLLIN}};
     int rc = poll(fds, wake_fd >= 0 ? 2 : 1, timeout_ms);
     if (rc < 0 && errno != EINTR) {
         return ERR_DB;
@@ -372,8 +372,8 @@ static void *listener_main(void *arg)
         int64_t payload = 0;
         /* LISTEN first (inside the wait), then read: a row numbered in between is caught by
          * the read, one numbered later by the notification */
-        enum err e = outbox_notify_wait(&n, l->wake_fd, read ? 0 : OUTBOX_LISTEN_POLL_MS, &count,
-                                        &payload);
+        enum err e =
+            outbox_notify_wait(&n, l->wake_fd, read ? 0 : OUTBOX_LISTEN_POLL_MS, &count, &payload);
         if (!e && (read || count == 0 || payload > l->last)) {
             e = listener_catch_up(l, &db);
         }

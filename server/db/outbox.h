@@ -15,7 +15,7 @@
 
 /* NOTIFY channels (migrations/0003_sequencer.sql): rows were added; rows were numbered (the
  * payload is the new head). */
-#define OUTBOX_CHANNEL_ADDED    "pds_outbox"
+#define OUTBOX_CHANNEL_ADDED     "pds_outbox"
 #define OUTBOX_CHANNEL_SEQUENCED "pds_seq"
 
 #define OUTBOX_FRAME_MAX_BYTES (5u << 20) /* spec(event-stream): a frame is at most 5 MB */
@@ -101,7 +101,7 @@ enum err outbox_notify_wait(struct outbox_notify *n, int wake_fd, int timeout_ms
  * seq > the last one seen, in order, and hands each page to on_page on its thread. on_page
  * may take frames (set them NULL); the page is cleared after it returns. */
 #define OUTBOX_LISTEN_POLL_MS    1000
-#define OUTBOX_LISTEN_PAGE       1000      /* events per read */
+#define OUTBOX_LISTEN_PAGE       1000       /* events per read */
 #define OUTBOX_LISTEN_PAGE_BYTES (32 << 20) /* stored bytes per read */
 
 typedef void outbox_page_fn(void *ctx, struct outbox_page *page);

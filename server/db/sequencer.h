@@ -10,9 +10,9 @@
 #include "core/err.h"
 #include "db/db.h"
 
-#define SEQUENCER_BATCH           10000  /* rows numbered per step (one transaction) */
-#define SEQUENCER_POLL_MS         1000   /* safety net: a step at least this often */
-#define SEQUENCER_PRUNE_EVERY_MS  60000  /* pruning runs this often */
+#define SEQUENCER_BATCH          10000 /* rows numbered per step (one transaction) */
+#define SEQUENCER_POLL_MS        1000  /* safety net: a step at least this often */
+#define SEQUENCER_PRUNE_EVERY_MS 60000 /* pruning runs this often */
 
 /* Numbers up to SEQUENCER_BATCH committed, unnumbered rows, in one transaction under the
  * sequencer's advisory lock, and NOTIFYs OUTBOX_CHANNEL_SEQUENCED with the new head.

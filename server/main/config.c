@@ -154,6 +154,10 @@ static const struct cfg_row cfg_table[] = {
      "Age after which a cached DID document is no longer used."},
     {"PDS_ENABLE_DID_DOC_WITH_SESSION", CFG_BOOL, F(enable_did_doc_with_session), "false", NULL, NULL, SEC_IDENTITY,
      "Include the DID document in session responses."},
+    {"PDS_HANDLE_DNS_SERVER", CFG_STR, F(handle_dns_server), NULL, NULL, NULL, SEC_IDENTITY,
+     "Ours: one DNS server `a.b.c.d:port` (IPv4) asked for handles' `_atproto` TXT records instead of the system's resolvers (a private resolver, or tests). The reference's PDS_HANDLE_BACKUP_NAMESERVERS differs: a fallback list."},
+    {"PDS_DEV_HANDLE_HTTP_PORT", CFG_INT, F(dev_handle_http_port), NULL, "PDS_PORT", "port", SEC_IDENTITY,
+     "Ours, dev mode only: port of the plain-HTTP `/.well-known/atproto-did` fetched for handles under `.localhost`."},
 
     {"PDS_INVITE_REQUIRED", CFG_BOOL, F(invite_required), "true", NULL, NULL, SEC_INVITES,
      "Whether sign-up needs an invite code (as in the reference: required unless set to false)."},

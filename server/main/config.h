@@ -49,6 +49,17 @@ struct config {
     char *database_url;       /* PDS_DATABASE_URL; NULL = private cluster in data_dir */
     char *blobstore_disk;     /* PDS_BLOBSTORE_DISK_LOCATION */
     char *blobstore_disk_tmp; /* PDS_BLOBSTORE_DISK_TMP_LOCATION */
+    char *blobstore_s3_bucket;            /* PDS_BLOBSTORE_S3_BUCKET, or NULL (disk store) */
+    char *blobstore_s3_region;            /* PDS_BLOBSTORE_S3_REGION, or NULL */
+    char *blobstore_s3_endpoint;          /* PDS_BLOBSTORE_S3_ENDPOINT, or NULL (AWS) */
+    bool blobstore_s3_force_path_style;   /* PDS_BLOBSTORE_S3_FORCE_PATH_STYLE */
+    char *blobstore_s3_access_key_id;     /* PDS_BLOBSTORE_S3_ACCESS_KEY_ID, or NULL */
+    char *blobstore_s3_secret_access_key; /* PDS_BLOBSTORE_S3_SECRET_ACCESS_KEY (secret) */
+    int64_t blobstore_s3_upload_timeout_ms;  /* PDS_BLOBSTORE_S3_UPLOAD_TIMEOUT_MS */
+    int64_t blobstore_s3_request_timeout_ms; /* PDS_BLOBSTORE_S3_REQUEST_TIMEOUT_MS */
+    int64_t account_storage_quota;  /* PDS_ACCOUNT_STORAGE_QUOTA, bytes; 0 = none */
+    int64_t blob_temp_grace_ms;     /* PDS_BLOB_TEMP_GRACE: unreferenced uploads live this long */
+    int64_t blob_sweep_interval_ms; /* PDS_BLOB_SWEEP_INTERVAL: blob sweeper period */
     char *postgres_bin_dir;   /* PDS_POSTGRES_BIN_DIR; NULL = newest Debian install */
 
     /* Identity */
@@ -59,6 +70,8 @@ struct config {
     int64_t did_cache_stale_ttl_ms;    /* PDS_DID_CACHE_STALE_TTL */
     int64_t did_cache_max_ttl_ms;      /* PDS_DID_CACHE_MAX_TTL */
     bool enable_did_doc_with_session;  /* PDS_ENABLE_DID_DOC_WITH_SESSION */
+    char *handle_dns_server;           /* PDS_HANDLE_DNS_SERVER "a.b.c.d:port", or NULL */
+    int dev_handle_http_port;          /* PDS_DEV_HANDLE_HTTP_PORT; 0 = PDS_PORT */
 
     /* Invites */
     bool invite_required;       /* PDS_INVITE_REQUIRED: true unless set to "false" */

@@ -5,10 +5,14 @@
 #include <string.h>
 
 #include "api/app.h"
+#include "api/crawlers.h"
+#include "api/sync_subscribe.h"
+#include "blob/blobsvc.h"
 #include "db/cluster.h"
 #include "db/db.h"
 #include "db/log.h"
 #include "db/migrate.h"
+#include "db/sequencer.h"
 #include "http/server.h"
 #include "main/commands.h"
 #include "main/config.h"
@@ -91,6 +95,8 @@ int cmd_serve(int argc, char **argv)
     struct cluster cluster;
     memset(&cluster, 0, sizeof cluster);
     struct http_server *http = NULL;
+    struct sequencer *sequencer = NULL;
+    struct crawlers *crawlers = NULL;
     const char *url = cfg.database_url;
     if (!url) {
         if (cluster_start(&cluster, cfg.data_dir, cfg.postgres_bin_dir) != ERR_OK) {
@@ -107,6 +113,15 @@ int cmd_serve(int argc, char **argv)
         log_error(NULL, "%s", why);
         goto out;
     }
+    if (blobsvc_start(&cfg) != ERR_OK) { /* the blob store and its sweeper */
+        goto out;
+    }
+    /* the event stream: number the outbox, follow it, tell relays (never blocks start-up) */
+    if (sequencer_start(url, cfg.repo_backfill_limit_ms, &sequencer) != ERR_OK ||
+        crawlers_start(cfg.hostname, cfg.crawlers.items, cfg.crawlers.len, NULL, &crawlers) ||
+        sync_subscribe_start(&cfg, url, crawlers_notify, crawlers) != ERR_OK) {
+        goto out;
+    }
     if (http_server_start(&cfg, &http) != ERR_OK) {
         goto out;
     }
@@ -114,7 +129,12 @@ int cmd_serve(int argc, char **argv)
     wait_for_stop(&stop_set);
     rc = 0;
 out:
+    sync_subscribe_shutdown(); /* subscribers closed before the HTTP server stops */
     http_server_stop(http);
+    blobsvc_stop();
+    sync_subscribe_stop();
+    crawlers_stop(crawlers);
+    sequencer_stop(sequencer);
     app_clear();
     cluster_stop(&cluster);
     config_clear(&cfg);
