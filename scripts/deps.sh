@@ -7,7 +7,7 @@ build_pkgs=(build-essential cmake pkg-config clang libjansson-dev libsodium-dev
   libsecp256k1-dev libssl-dev libmicrohttpd-dev libpq-dev libcurl4-openssl-dev
   libunistring-dev postgresql)
 # what the tests add: a browser for the web pages, SMTP and DNS servers run on loopback
-test_pkgs=(npm chromium python3-aiosmtpd clang-format)
+test_pkgs=(npm chromium python3-aiosmtpd dnsmasq-base clang-format)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = test ]; then

@@ -12,7 +12,7 @@
 #include "identity/resolver.h"
 #include "main/config.h"
 
-#define HANDLE_FRONT_MIN 3  /* reference: the name before a service domain, in chars */
+#define HANDLE_FRONT_MIN 3 /* reference: the name before a service domain, in chars */
 #define HANDLE_FRONT_MAX 18
 #define HANDLE_LABEL_MAX 63 /* spec(handle): DNS label limit */
 
@@ -20,16 +20,16 @@
  * protocol's own words and the names people expect a host to control. Ours, not the
  * reference's (much longer) list. */
 static const char *const reserved_names[] = {
-    "abuse",   "account", "accounts", "admin",    "administrator", "api",      "app",
-    "atp",     "atproto", "auth",     "billing",  "blog",          "bluesky",  "bsky",
-    "cdn",     "contact", "did",      "dns",      "docs",          "email",    "feed",
-    "feeds",   "firehose", "ftp",     "handle",   "help",          "host",     "hostmaster",
-    "imap",    "info",    "lex",      "lexicon",  "login",         "mail",     "media",
-    "moderation", "mx",   "news",     "noc",      "noreply",       "no-reply", "nsid",
-    "oauth",   "official", "pds",     "plc",      "pop",           "pop3",     "postmaster",
-    "relay",   "repo",    "root",     "security", "server",        "service",  "signup",
-    "smtp",    "staff",   "status",   "support",  "sysadmin",      "system",   "team",
-    "tid",     "webmaster", "www",    "xrpc",
+    "abuse",      "account",   "accounts", "admin",    "administrator", "api",      "app",
+    "atp",        "atproto",   "auth",     "billing",  "blog",          "bluesky",  "bsky",
+    "cdn",        "contact",   "did",      "dns",      "docs",          "email",    "feed",
+    "feeds",      "firehose",  "ftp",      "handle",   "help",          "host",     "hostmaster",
+    "imap",       "info",      "lex",      "lexicon",  "login",         "mail",     "media",
+    "moderation", "mx",        "news",     "noc",      "noreply",       "no-reply", "nsid",
+    "oauth",      "official",  "pds",      "plc",      "pop",           "pop3",     "postmaster",
+    "relay",      "repo",      "root",     "security", "server",        "service",  "signup",
+    "smtp",       "staff",     "status",   "support",  "sysadmin",      "system",   "team",
+    "tid",        "webmaster", "www",      "xrpc",
 };
 
 static bool is_reserved(const char *front, size_t n)
@@ -177,8 +177,7 @@ static int plc_update_handle(struct xrpc_req *rq, const char *did, const char *h
     if (e == ERR_INVALID) {
         /* typically: our rotation key is no longer among the document's */
         log_warn(&rq->log, "PLC directory refused a handle update of %s: %s", did, msg);
-        st = xrpc_fail(rq, 400, "InvalidRequest", "The PLC directory refused the update: %s",
-                       msg);
+        st = xrpc_fail(rq, 400, "InvalidRequest", "The PLC directory refused the update: %s", msg);
     } else if (e) {
         st = xrpc_fail(rq, 502, "UpstreamFailure", "Could not reach the PLC directory");
     }
@@ -240,8 +239,8 @@ int account_update_handle(struct xrpc_req *rq, const char *did, const char *hand
     db_params_init(&p);
     db_param_text(&p, norm);
     db_param_text(&p, did);
-    if (db_query_in(rq->db, rq->arena,
-                    "SELECT 1 FROM account WHERE handle = $1 AND did <> $2", &p, &r)) {
+    if (db_query_in(rq->db, rq->arena, "SELECT 1 FROM account WHERE handle = $1 AND did <> $2", &p,
+                    &r)) {
         return xrpc_fail(rq, 500, NULL, NULL);
     }
     if (PQntuples(r) > 0) {
@@ -258,7 +257,8 @@ int account_update_handle(struct xrpc_req *rq, const char *did, const char *hand
         bool ok = !e && doc.handle && strcmp(doc.handle, norm) == 0;
         did_doc_clear(&doc);
         if (!ok) {
-            return xrpc_fail(rq, 400, "InvalidRequest", "DID is not properly configured for handle");
+            return xrpc_fail(rq, 400, "InvalidRequest",
+                             "DID is not properly configured for handle");
         }
     }
     enum err e = store_handle(rq->db, did, norm);

@@ -58,8 +58,7 @@ static const struct mail_words mail_words[] = {
                                     "which keys control it). To allow it, use this code:",
                                     "If this was not you, do not share this code: it lets its "
                                     "holder move your account elsewhere."},
-    [ACCOUNT_MAIL_SIGN_IN] = {"Your sign-in code",
-                              "Enter this code to finish signing in:",
+    [ACCOUNT_MAIL_SIGN_IN] = {"Your sign-in code", "Enter this code to finish signing in:",
                               "If you did not try to sign in, change your password: someone "
                               "may know it."},
 };
@@ -70,11 +69,21 @@ static enum err put_html(struct buf *b, const char *s)
     enum err e = ERR_OK;
     for (; !e && *s; s++) {
         switch (*s) {
-        case '&': e = buf_appendf(b, "&amp;"); break;
-        case '<': e = buf_appendf(b, "&lt;"); break;
-        case '>': e = buf_appendf(b, "&gt;"); break;
-        case '"': e = buf_appendf(b, "&quot;"); break;
-        default: e = buf_append(b, s, 1); break;
+        case '&':
+            e = buf_appendf(b, "&amp;");
+            break;
+        case '<':
+            e = buf_appendf(b, "&lt;");
+            break;
+        case '>':
+            e = buf_appendf(b, "&gt;");
+            break;
+        case '"':
+            e = buf_appendf(b, "&quot;");
+            break;
+        default:
+            e = buf_append(b, s, 1);
+            break;
         }
     }
     return e;
@@ -107,16 +116,17 @@ static enum err compose(const struct config *cfg, const struct mail_words *w, co
         e = put_html(html, w->intro);
     }
     if (!e) {
-        e = buf_appendf(html,
-                        "</p><p style=\"font-size:24px;font-family:monospace;"
-                        "letter-spacing:2px\"><strong>");
+        e = buf_appendf(html, "</p><p style=\"font-size:24px;font-family:monospace;"
+                              "letter-spacing:2px\"><strong>");
     }
     if (!e) {
         e = put_html(html, token);
     }
     if (!e) {
-        e = buf_appendf(html, "</strong></p><p>The code expires in %d minutes and works once.</p>"
-                              "<p>", ACCOUNT_TOKEN_TTL_S / 60);
+        e = buf_appendf(html,
+                        "</strong></p><p>The code expires in %d minutes and works once.</p>"
+                        "<p>",
+                        ACCOUNT_TOKEN_TTL_S / 60);
     }
     if (!e) {
         e = put_html(html, w->outro);

@@ -13,7 +13,7 @@
 #include "db/repo_store.h"
 #include "repo/events.h"
 
-#define ACTIVATE_RETRIES 3   /* a concurrent commit (admin, import) moved the head: redo */
+#define ACTIVATE_RETRIES   3 /* a concurrent commit (admin, import) moved the head: redo */
 #define TOKEN_RANDOM_BYTES 8 /* 64 bits; the token shows the first 50 of them */
 #define TOKEN_HALF         5
 
@@ -129,12 +129,11 @@ enum err account_deactivate(struct db *db, const char *did, int64_t delete_after
     } else {
         db_param_text(&p, NULL);
     }
-    return update_and_announce(
-        db, did,
-        "UPDATE account SET deactivated_at = now(),"
-        " delete_after = to_timestamp($2::bigint / 1000.0) WHERE did = $1"
-        " RETURNING takedown_ref IS NOT NULL, deactivated_at IS NOT NULL",
-        &p, NULL);
+    return update_and_announce(db, did,
+                               "UPDATE account SET deactivated_at = now(),"
+                               " delete_after = to_timestamp($2::bigint / 1000.0) WHERE did = $1"
+                               " RETURNING takedown_ref IS NOT NULL, deactivated_at IS NOT NULL",
+                               &p, NULL);
 }
 
 enum err account_set_takedown(struct db *db, const char *did, const char *ref)
@@ -152,8 +151,7 @@ enum err account_set_takedown(struct db *db, const char *did, const char *ref)
 
 /* The empty commit and #sync of an activation, inside the open transaction. *raced: the
  * head moved under us (roll back and redo). */
-static enum err activation_commit(struct db *db, const char *did, struct bytes sealed,
-                                  bool *raced)
+static enum err activation_commit(struct db *db, const char *did, struct bytes sealed, bool *raced)
 {
     struct app *app = app_get();
     struct sigkey key;

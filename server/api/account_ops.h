@@ -4,9 +4,11 @@
  *
  * Every change commits together with its outbox rows (repo_seq, seq NULL) in one transaction,
  * so the stream never tells of a change that did not happen. Network I/O (PLC directory, DNS,
- * HTTPS, SMTP) always runs outside transactions. The db functions run on the caller's
- * connection and open their own transaction (ERR_INVALID if one is already open); the rq
- * functions set the XRPC error response themselves and return its status (0 on success).
+ * HTTPS, SMTP) always runs outside transactions. Functions taking a struct db run on the
+ * caller's connection: the status changes and deletion open their own transaction (so none
+ * may be open: db_begin fails), the emit and token functions join the caller's if one is
+ * open. Functions taking the request set the XRPC error response themselves and return its
+ * status (0 on success).
  * Thread-safe: no shared state beyond app_get()'s resolver, which has its own lock. */
 #ifndef PDS_API_ACCOUNT_OPS_H
 #define PDS_API_ACCOUNT_OPS_H
@@ -51,8 +53,9 @@ const char *account_handle_syntax_problem(const char *handle);
  * messages), a disallowed TLD (400 InvalidHandle), and then either the service-domain rules
  * (front 3..18 chars, no dots; reserved names are 400 HandleNotAvailable "Reserved handle"
  * unless allow_any, which the admin API passes) or, for any other domain, resolution of the
- * handle (DNS TXT, then HTTPS well-known; no cache) to did, else 400 InvalidRequest
- * "External handle did not resolve to DID". out gets the lower-cased handle. */
+ * handle (DNS TXT, then HTTPS well-known; never from the cache) to did, else 400
+ * InvalidRequest "External handle did not resolve to DID". In dev mode only, an account may
+ * take a .localhost name (proved over http on loopback). out gets the lower-cased handle. */
 int account_check_handle(struct xrpc_req *rq, const char *did, const char *handle, bool allow_any,
                          char out[SYNTAX_HANDLE_BUF]);
 
@@ -178,17 +181,19 @@ enum err account_reserved_key(const char *did, struct sigkey *out) MUST_CHECK;
 /* Service auth for createAccount with a DID: Authorization: Bearer <JWT> signed by the
  * #atproto key of `did`'s document (ES256K or ES256; re-resolved once on a bad signature),
  * iss = did, aud = our service DID, lxm = nsid, not expired. 0, or 401 with the reference's
- * names (AuthMissing... BadJwtType, JwtExpired, BadJwtAudience, BadJwtLexiconMethod,
- * BadJwtIss, BadJwtSignature; AuthenticationRequired "Missing auth to create account with
- * did: <did>" when iss is another DID). */
+ * names (BadJwt, BadJwtType, JwtExpired, BadJwtAudience, BadJwtLexiconMethod, BadJwtIss,
+ * BadJwtSignature; AuthenticationRequired "Missing auth to create account with did: <did>"
+ * without a token or when iss is another DID), or 400 UnresolvableDid when the DID's
+ * document gives no key. */
 int account_service_auth(struct xrpc_req *rq, const char *did, const char *nsid);
 
 /* ---- mail ------------------------------------------------------------------------------ */
 
 /* Sends one message (multipart/alternative: text and HTML) from PDS_EMAIL_FROM_ADDRESS over
- * PDS_EMAIL_SMTP_URL (smtp:// upgrades with STARTTLS when offered, required unless the host
- * is loopback; smtps:// is TLS from the start). ERR_UNSUPPORTED when email is not configured;
- * ERR_UPSTREAM when the server refuses or cannot be reached (logged without secrets).
+ * PDS_EMAIL_SMTP_URL (smtp:// upgrades with STARTTLS whenever the server offers it and then
+ * verifies the certificate, a failed upgrade failing the send rather than falling back to
+ * clear text; smtps:// is TLS from the start; see mail/mail.h). ERR_UNSUPPORTED when email is not
+ * configured; ERR_UPSTREAM when the server refuses or cannot be reached (logged without secrets).
  * Blocking, bounded by a timeout; call outside transactions. */
 enum err account_send_email(const struct config *cfg, const char *to, const char *subject,
                             const char *text, const char *html) MUST_CHECK;

@@ -85,8 +85,9 @@ static int check_claims(struct xrpc_req *rq, const struct jwt *j, const char *ns
     }
     const char *lxm = jwt_claim_str(j, "lxm");
     if (!lxm || strcmp(lxm, nsid) != 0) {
-        return xrpc_fail(rq, 401, "BadJwtLexiconMethod", "%s jwt lexicon method (\"lxm\"). must match: %s",
-                         lxm ? "bad" : "missing", nsid);
+        return xrpc_fail(rq, 401, "BadJwtLexiconMethod",
+                         "%s jwt lexicon method (\"lxm\"). must match: %s", lxm ? "bad" : "missing",
+                         nsid);
     }
     if (!syntax_did_valid(bytes_str(iss))) {
         return xrpc_fail(rq, 401, "BadJwtIss", "jwt iss is not a valid did");

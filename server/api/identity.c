@@ -116,10 +116,10 @@ int api_identity_get_recommended_did_credentials(struct xrpc_req *rq)
         json_array_append_new(keys, json_string(rq->cfg->recovery_did_key));
     }
     json_array_append_new(keys, json_string(rotation));
-    json_t *body = json_pack("{s:o, s:{s:s}, s:{s:{s:s, s:s}}}", "rotationKeys", keys,
-                             "verificationMethods", DID_DOC_KEY_ID, key, "services",
-                             DID_DOC_PDS_SERVICE_ID, "type", DID_DOC_PDS_TYPE, "endpoint",
-                             rq->cfg->public_url);
+    json_t *body =
+        json_pack("{s:o, s:{s:s}, s:{s:{s:s, s:s}}}", "rotationKeys", keys, "verificationMethods",
+                  DID_DOC_KEY_ID, key, "services", DID_DOC_PDS_SERVICE_ID, "type", DID_DOC_PDS_TYPE,
+                  "endpoint", rq->cfg->public_url);
     if (handle) {
         char *aka = arena_alloc(rq->arena, strlen(handle) + 6);
         snprintf(aka, strlen(handle) + 6, "at://%s", handle);
@@ -188,26 +188,31 @@ static enum err apply_input(const json_t *in, const struct plc_op *cur, struct p
     const json_t *v;
     const char *name;
     if (keys) {
-        json_array_foreach(keys, i, v) {
-            e = e ? e : json_is_string(v) ? plc_op_add_rotation_key(op, json_string_value(v))
-                                          : ERR_INVALID;
+        json_array_foreach(keys, i, v)
+        {
+            e = e                   ? e
+                : json_is_string(v) ? plc_op_add_rotation_key(op, json_string_value(v))
+                                    : ERR_INVALID;
         }
     }
     for (i = 0; !keys && !e && i < cur->n_rotation_keys; i++) {
         e = plc_op_add_rotation_key(op, cur->rotation_keys[i]);
     }
     if (aka) {
-        json_array_foreach(aka, i, v) {
-            e = e ? e : json_is_string(v) ? plc_op_add_also_known_as(op, json_string_value(v))
-                                          : ERR_INVALID;
+        json_array_foreach(aka, i, v)
+        {
+            e = e                   ? e
+                : json_is_string(v) ? plc_op_add_also_known_as(op, json_string_value(v))
+                                    : ERR_INVALID;
         }
     }
     for (i = 0; !aka && !e && i < cur->n_also_known_as; i++) {
         e = plc_op_add_also_known_as(op, cur->also_known_as[i]);
     }
     if (vms) {
-        json_object_foreach((json_t *)vms, name, v) {
-            e = e ? e
+        json_object_foreach((json_t *)vms, name, v)
+        {
+            e = e                   ? e
                 : json_is_string(v) ? plc_op_set_verification_method(op, name, json_string_value(v))
                                     : ERR_INVALID;
         }
@@ -217,11 +222,13 @@ static enum err apply_input(const json_t *in, const struct plc_op *cur, struct p
                                            cur->verification_methods[i].did_key);
     }
     if (svcs) {
-        json_object_foreach((json_t *)svcs, name, v) {
+        json_object_foreach((json_t *)svcs, name, v)
+        {
             const char *type = json_string_value(json_object_get(v, "type"));
             const char *endpoint = json_string_value(json_object_get(v, "endpoint"));
-            e = e ? e : type && endpoint ? plc_op_set_service(op, name, type, endpoint)
-                                         : ERR_INVALID;
+            e = e                  ? e
+                : type && endpoint ? plc_op_set_service(op, name, type, endpoint)
+                                   : ERR_INVALID;
         }
     }
     for (i = 0; !svcs && !e && i < cur->n_services; i++) {
@@ -237,8 +244,8 @@ int api_identity_sign_plc_operation(struct xrpc_req *rq)
     const struct auth *a;
     const char *token;
     int st;
-    if ((st = auth_access(rq, AUTH_FULL | AUTH_TAKENDOWN, &a)) ||
-        (st = input_require_object(rq)) || (st = input_str(rq, "token", false, &token))) {
+    if ((st = auth_access(rq, AUTH_FULL | AUTH_TAKENDOWN, &a)) || (st = input_require_object(rq)) ||
+        (st = input_str(rq, "token", false, &token))) {
         return st;
     }
     rq->log.did = a->did;
@@ -450,7 +457,8 @@ static int identity_info(struct xrpc_req *rq, const char *ident, bool force)
         if (!syntax_handle_valid(bytes_str(ident))) {
             return xrpc_fail(rq, 400, "InvalidRequest", "Invalid identifier: %s", ident);
         }
-        if (!local_handle(rq, ident, did) && (e = resolver_resolve_handle(res, ident, force, did))) {
+        if (!local_handle(rq, ident, did) &&
+            (e = resolver_resolve_handle(res, ident, force, did))) {
             return xrpc_fail(rq, 400, "HandleNotFound", "Unable to resolve handle: %s", ident);
         }
     }
@@ -468,8 +476,8 @@ static int identity_info(struct xrpc_req *rq, const char *ident, bool force)
         handle = arena_strndup(rq->arena, parsed.handle, strlen(parsed.handle));
     }
     did_doc_clear(&parsed);
-    return xrpc_reply_json(rq, 200,
-                           json_pack("{s:s, s:s, s:o}", "did", did, "handle", handle, "didDoc", doc));
+    return xrpc_reply_json(
+        rq, 200, json_pack("{s:s, s:s, s:o}", "did", did, "handle", handle, "didDoc", doc));
 }
 
 /* com.atproto.identity.resolveIdentity */

@@ -44,7 +44,7 @@ int api_repo_get_record(struct xrpc_req *rq)
     if ((st = api_account_find(rq, repo, &found, &acct))) {
         return st;
     }
-    if (!found || acct.takendown) {
+    if (!found || acct.takendown || acct.deactivated) {
         return xrpc_fail(rq, 400, "RecordNotFound", "Could not locate record: at://%s/%s/%s", repo,
                          collection, rkey);
     }

@@ -114,9 +114,8 @@ int api_server_check_account_status(struct xrpc_req *rq)
                   db_col_bool(r, 0, 0), "validDid", valid_did, "repoCommit", commit_str, "repoRev",
                   db_col_text(r, 0, 2), "repoBlocks", (json_int_t)db_col_i64(r, 0, 3),
                   "indexedRecords", (json_int_t)db_col_i64(r, 0, 4), "privateStateValues",
-                  (json_int_t)db_col_i64(r, 0, 5), "expectedBlobs",
-                  (json_int_t)db_col_i64(r, 0, 6), "importedBlobs",
-                  (json_int_t)db_col_i64(r, 0, 7));
+                  (json_int_t)db_col_i64(r, 0, 5), "expectedBlobs", (json_int_t)db_col_i64(r, 0, 6),
+                  "importedBlobs", (json_int_t)db_col_i64(r, 0, 7));
     return xrpc_reply_json(rq, 200, body);
 }
 
@@ -187,8 +186,8 @@ int api_server_delete_account(struct xrpc_req *rq)
     }
     /* the code is checked, not used up: a failed deletion can be retried with it */
     enum account_token_result tr;
-    if (account_token_check(rq->db, rq->arena, did, ACCOUNT_TOKEN_DELETE_ACCOUNT, token, false,
-                            &tr, NULL)) {
+    if (account_token_check(rq->db, rq->arena, did, ACCOUNT_TOKEN_DELETE_ACCOUNT, token, false, &tr,
+                            NULL)) {
         return xrpc_fail(rq, 500, NULL, NULL);
     }
     if (tr != ACCOUNT_TOKEN_OK) {

@@ -12,7 +12,7 @@
 
 #include "core/base.h"
 
-#define MAIL_LINE_CHARS 76 /* RFC 2045: encoded lines are at most 76 characters */
+#define MAIL_LINE_CHARS   76 /* RFC 2045: encoded lines are at most 76 characters */
 #define MAIL_RANDOM_BYTES 12
 
 static pthread_once_t mail_once = PTHREAD_ONCE_INIT;

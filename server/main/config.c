@@ -728,6 +728,128 @@ void config_clear(struct config *cfg)
     cfg->public_url = NULL;
 }
 
+/* Every variable the reference PDS reads (bluesky-social/atproto packages/pds/src/config/env.ts
+ * at d6296a1, plus LOG_* of its logger): the doc marks our variables that share a name, and
+ * lists the reference's that this server ignores. */
+static const char *const reference_env[] = {
+    "PDS_ACCEPTING_REPO_IMPORTS",
+    "PDS_ACCOUNT_DB_LOCATION",
+    "PDS_ACTOR_STORE_CACHE_SIZE",
+    "PDS_ACTOR_STORE_DIRECTORY",
+    "PDS_ADMIN_PASSWORD",
+    "PDS_BACKGROUND_DARK_URL",
+    "PDS_BACKGROUND_LIGHT_URL",
+    "PDS_BLOBSTORE_DISK_LOCATION",
+    "PDS_BLOBSTORE_DISK_TMP_LOCATION",
+    "PDS_BLOBSTORE_S3_ACCESS_KEY_ID",
+    "PDS_BLOBSTORE_S3_BUCKET",
+    "PDS_BLOBSTORE_S3_ENDPOINT",
+    "PDS_BLOBSTORE_S3_FORCE_PATH_STYLE",
+    "PDS_BLOBSTORE_S3_REGION",
+    "PDS_BLOBSTORE_S3_REQUEST_TIMEOUT_MS",
+    "PDS_BLOBSTORE_S3_SECRET_ACCESS_KEY",
+    "PDS_BLOBSTORE_S3_UPLOAD_TIMEOUT_MS",
+    "PDS_BLOB_UPLOAD_LIMIT",
+    "PDS_BSKY_APP_VIEW_CDN_URL_PATTERN",
+    "PDS_BSKY_APP_VIEW_DID",
+    "PDS_BSKY_APP_VIEW_URL",
+    "PDS_CONTACT_EMAIL_ADDRESS",
+    "PDS_CRAWLERS",
+    "PDS_DATA_DIRECTORY",
+    "PDS_DEV_MODE",
+    "PDS_DID_CACHE_DB_LOCATION",
+    "PDS_DID_CACHE_MAX_TTL",
+    "PDS_DID_CACHE_STALE_TTL",
+    "PDS_DID_PLC_URL",
+    "PDS_DISABLE_SSRF_PROTECTION",
+    "PDS_DPOP_SECRET",
+    "PDS_EMAIL_DISABLE_CONFIRMATION_LINK",
+    "PDS_EMAIL_FROM_ADDRESS",
+    "PDS_EMAIL_SMTP_URL",
+    "PDS_ENABLE_DID_DOC_WITH_SESSION",
+    "PDS_ENTRYWAY_ADMIN_TOKEN",
+    "PDS_ENTRYWAY_DID",
+    "PDS_ENTRYWAY_JWT_VERIFY_KEY_K256_PUBLIC_KEY_HEX",
+    "PDS_ENTRYWAY_PLC_ROTATION_KEY",
+    "PDS_ENTRYWAY_URL",
+    "PDS_ERROR_COLOR",
+    "PDS_FETCH_MAX_RESPONSE_SIZE",
+    "PDS_HANDLE_BACKUP_NAMESERVERS",
+    "PDS_HCAPTCHA_SECRET_KEY",
+    "PDS_HCAPTCHA_SITE_KEY",
+    "PDS_HCAPTCHA_TOKEN_SALT",
+    "PDS_HOME_URL",
+    "PDS_HOSTNAME",
+    "PDS_ID_RESOLVER_TIMEOUT",
+    "PDS_INFO_COLOR",
+    "PDS_INVITE_EPOCH",
+    "PDS_INVITE_INTERVAL",
+    "PDS_INVITE_REQUIRED",
+    "PDS_JWT_SECRET",
+    "PDS_LEXICON_AUTHORITY_DID",
+    "PDS_LOGO_URL",
+    "PDS_MAX_REPO_IMPORT_SIZE",
+    "PDS_MAX_SUBSCRIPTION_BUFFER",
+    "PDS_MODERATION_EMAIL_ADDRESS",
+    "PDS_MODERATION_EMAIL_SMTP_URL",
+    "PDS_MOD_SERVICE_DID",
+    "PDS_MOD_SERVICE_URL",
+    "PDS_OAUTH_TRUSTED_CLIENTS",
+    "PDS_PLC_ROTATION_KEY_K256_PRIVATE_KEY_HEX",
+    "PDS_PLC_ROTATION_KEY_KMS_KEY_ID",
+    "PDS_PORT",
+    "PDS_PRIMARY_COLOR",
+    "PDS_PRIVACY_POLICY_URL",
+    "PDS_PROXY_ALLOW_HTTP2",
+    "PDS_PROXY_BODY_TIMEOUT",
+    "PDS_PROXY_HEADERS_TIMEOUT",
+    "PDS_PROXY_MAX_RESPONSE_SIZE",
+    "PDS_PROXY_MAX_RETRIES",
+    "PDS_PROXY_PREFER_COMPRESSED",
+    "PDS_RATE_LIMITS_ENABLED",
+    "PDS_RATE_LIMIT_BYPASS_IPS",
+    "PDS_RATE_LIMIT_BYPASS_KEY",
+    "PDS_RECOVERY_DID_KEY",
+    "PDS_REDIS_SCRATCH_ADDRESS",
+    "PDS_REDIS_SCRATCH_PASSWORD",
+    "PDS_REPORT_SERVICE_DID",
+    "PDS_REPORT_SERVICE_URL",
+    "PDS_REPO_BACKFILL_LIMIT_MS",
+    "PDS_SEQUENCER_DB_LOCATION",
+    "PDS_SERVICE_DID",
+    "PDS_SERVICE_HANDLE_DOMAINS",
+    "PDS_SERVICE_NAME",
+    "PDS_SQLITE_DISABLE_WAL_AUTO_CHECKPOINT",
+    "PDS_SUCCESS_COLOR",
+    "PDS_SUPPORT_URL",
+    "PDS_TERMS_OF_SERVICE_URL",
+    "PDS_VERSION",
+    "PDS_WARNING_COLOR",
+    "LOG_ENABLED",
+    "LOG_LEVEL",
+    "LOG_DESTINATION",
+};
+
+static bool in_reference(const char *name)
+{
+    for (size_t i = 0; i < ARRAY_LEN(reference_env); i++) {
+        if (strcmp(reference_env[i], name) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool in_table(const char *name)
+{
+    for (size_t i = 0; i < ARRAY_LEN(cfg_table); i++) {
+        if (strcmp(cfg_table[i].env, name) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 void config_write_doc(FILE *out)
 {
     fprintf(out,
@@ -739,10 +861,15 @@ void config_write_doc(FILE *out)
             "Booleans are `true`/`1` or `false`/`0`.\n\n"
             "With `PDS_HOSTNAME=localhost` (the default) or `PDS_DEV_MODE=true`, missing "
             "secrets are generated once and kept in `<PDS_DATA_DIRECTORY>/%s` (mode 0600); "
-            "in production a missing secret stops the server at start-up.\n",
+            "in production a missing secret stops the server at start-up.\n\n"
+            "The column *Reference PDS* says whether the reference implementation "
+            "(bluesky-social/atproto `packages/pds`) reads a variable of the same name "
+            "(*same name*; defaults may differ, as the meaning says) or the variable is ours.\n",
             CONFIG_SECRETS_FILE);
     for (size_t s = 0; s < ARRAY_LEN(section_titles); s++) {
-        fprintf(out, "\n## %s\n\n| Variable | Default | Unit | Meaning |\n|---|---|---|---|\n",
+        fprintf(out,
+                "\n## %s\n\n| Variable | Default | Unit | Reference PDS | Meaning |\n"
+                "|---|---|---|---|---|\n",
                 section_titles[s]);
         for (size_t i = 0; i < ARRAY_LEN(cfg_table); i++) {
             const struct cfg_row *row = &cfg_table[i];
@@ -757,10 +884,23 @@ void config_write_doc(FILE *out)
             } else {
                 snprintf(dflt, sizeof dflt, "unset");
             }
-            fprintf(out, "| `%s` | %s | %s | %s |\n", row->env, dflt, row->unit ? row->unit : "",
+            fprintf(out, "| `%s` | %s | %s | %s | %s |\n", row->env, dflt,
+                    row->unit ? row->unit : "", in_reference(row->env) ? "same name" : "ours",
                     row->meaning);
         }
     }
+    fprintf(out, "\n## Reference PDS variables not read here\n\n"
+                 "A `pds.env` written for the reference PDS may hold these; this server ignores "
+                 "them (SQLite and actor-store paths, Redis, entryway, KMS, hCaptcha, theme "
+                 "colours and the like have no counterpart here, or not yet):\n\n");
+    const char *sep = "";
+    for (size_t i = 0; i < ARRAY_LEN(reference_env); i++) {
+        if (!in_table(reference_env[i])) {
+            fprintf(out, "%s`%s`", sep, reference_env[i]);
+            sep = ", ";
+        }
+    }
+    fprintf(out, "\n");
 }
 
 int cmd_config_doc(int argc, char **argv)

@@ -267,3 +267,24 @@ describe('email', () => {
     }
   });
 });
+
+// A server that offers STARTTLS with a certificate nobody trusts: libcurl must upgrade (it is
+// offered) and verify, so the mail is not sent at all, rather than sent in the clear.
+const tlsSmtp = await startSmtp({ selfSignedTls: true });
+after(() => tlsSmtp.stop());
+
+describe('email over STARTTLS', () => {
+  const env = useTestEnv({
+    pds: { env: { PDS_EMAIL_SMTP_URL: tlsSmtp.url, PDS_EMAIL_FROM_ADDRESS: FROM } },
+  });
+
+  test('an unverifiable certificate gets no mail: STARTTLS is used and checked', async () => {
+    const acct = await createAccount(env.pds, { email: `t${randomHex(4)}@example.com` });
+    await rejects(() => acct.agent.com.atproto.server.requestEmailConfirmation(), {
+      status: 500,
+      error: 'InternalServerError',
+    });
+    assert.equal(tlsSmtp.messages().length, 0);
+    assert.match(env.pds.logTail(50), /could not send mail: .*(SSL|certificate)/i);
+  });
+});

@@ -4,15 +4,20 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { freePort, waitFor } from './util.mjs';
 
 // aiosmtpd's Controller in a thread; each DATA becomes {from, to, data} in the output file.
 const SERVER_PY = `
-import json, signal, sys, threading
+import json, signal, ssl, sys, threading
 from aiosmtpd.controller import Controller
 
 out_path, port = sys.argv[1], int(sys.argv[2])
+tls = {}
+if len(sys.argv) > 4:  # certificate and key: offer (and require) STARTTLS
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(sys.argv[3], sys.argv[4])
+    tls = {"tls_context": ctx, "require_starttls": True}
 
 class Sink:
     async def handle_DATA(self, server, session, envelope):
@@ -22,7 +27,7 @@ class Sink:
             f.write(line + "\\n")
         return "250 Message accepted"
 
-ctl = Controller(Sink(), hostname="127.0.0.1", port=port)
+ctl = Controller(Sink(), hostname="127.0.0.1", port=port, **tls)
 ctl.start()
 print("ready", flush=True)
 done = threading.Event()
@@ -41,16 +46,25 @@ function python() {
 
 /**
  * Starts the SMTP server. Returns { port, url, messages(), waitForMail(to, opts), stop() }.
- * url is what PDS_EMAIL_SMTP_URL takes.
+ * url is what PDS_EMAIL_SMTP_URL takes. opts.selfSignedTls: the server offers and requires
+ * STARTTLS with a fresh self-signed certificate (which no client should trust).
  */
-export async function startSmtp() {
+export async function startSmtp({ selfSignedTls = false } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pds-e2e-smtp-'));
   const out = path.join(dir, 'mail.jsonl');
   const script = path.join(dir, 'smtp.py');
   fs.writeFileSync(script, SERVER_PY);
   fs.writeFileSync(out, '');
   const port = await freePort();
-  const proc = spawn(python(), [script, out, String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = [script, out, String(port)];
+  if (selfSignedTls) {
+    const cert = path.join(dir, 'cert.pem');
+    const key = path.join(dir, 'key.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+      '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+    args.push(cert, key);
+  }
+  const proc = spawn(python(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   let exited = null;
