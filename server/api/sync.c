@@ -183,6 +183,22 @@ int api_sync_get_record(struct xrpc_req *rq)
     struct cid value;
     enum err e = mst_covering_proof(m, bytes_of(key, klen), &proof);
     bool present = !e && mst_get(m, bytes_of(key, klen), &value) == ERR_OK;
+    if (present) {
+        /* a taken-down record keeps its place in the tree (the proof), not its content */
+        struct db_params p;
+        db_params_init(&p);
+        db_param_text(&p, acct.did);
+        db_param_text(&p, collection);
+        db_param_text(&p, rkey);
+        PGresult *r;
+        if (db_query_in(rq->db, rq->arena,
+                        "SELECT 1 FROM record WHERE did = $1 AND collection = $2 AND rkey = $3"
+                        " AND takedown_ref IS NOT NULL",
+                        &p, &r) == ERR_OK &&
+            PQntuples(r) > 0) {
+            present = false;
+        }
+    }
     struct buf car;
     buf_init(&car, BUF_MAX_DEFAULT);
     struct car_writer w;

@@ -335,6 +335,23 @@ static void add_sub(struct hub *h, struct sub *s)
     settle(h, s);
 }
 
+/* The queue is full: hand what the socket takes to the kernel and try once more, so that
+ * the limit counts a subscriber's backlog, not the size of one burst of events. */
+static bool send_after_flush(struct sub *s, struct ws_msg *m)
+{
+    if (s->blocked) {
+        return false;
+    }
+    enum ws_io io = ws_conn_flush(&s->ws);
+    if (io == WS_IO_CLOSED) {
+        s->ws.eof = true; /* released by the settle after this batch */
+        s->state = SUB_CLOSING;
+        return false;
+    }
+    s->blocked = io == WS_IO_AGAIN;
+    return ws_conn_send(&s->ws, m);
+}
+
 static void deliver_live(struct hub *h, struct batch *b)
 {
     if (b->n == 0) {
@@ -349,8 +366,10 @@ static void deliver_live(struct hub *h, struct batch *b)
             if (b->items[k].seq <= s->last) {
                 continue;
             }
-            if (!ws_conn_send(&s->ws, b->items[k].msg)) {
-                too_slow(h, s);
+            if (!ws_conn_send(&s->ws, b->items[k].msg) && !send_after_flush(s, b->items[k].msg)) {
+                if (s->state == SUB_LIVE) {
+                    too_slow(h, s);
+                }
                 break;
             }
             s->last = b->items[k].seq;

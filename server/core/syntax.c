@@ -432,7 +432,7 @@ enum err syntax_datetime_parse(struct bytes s, int64_t *unix_ms)
         return ERR_INVALID;
     }
     size_t i = 0;
-    int year, mon, day, hour, min, sec, frac_ms = 0;
+    int year = 0, mon = 0, day = 0, hour = 0, min = 0, sec = 0, frac_ms = 0;
     if (!read_digits(s, &i, 4, &year) || !expect(s, &i, '-') || !read_digits(s, &i, 2, &mon) ||
         !expect(s, &i, '-') || !read_digits(s, &i, 2, &day) || !expect(s, &i, 'T') ||
         !read_digits(s, &i, 2, &hour) || !expect(s, &i, ':') || !read_digits(s, &i, 2, &min) ||

@@ -78,11 +78,25 @@ enum err sequencer_run(struct db *db)
 
 struct sequencer {
     pthread_t thread;
-    int wake_fd; /* eventfd written by sequencer_stop */
+    int wake_fd; /* eventfd written by sequencer_stop and sequencer_wake */
     atomic_bool stop;
     char *url;
     int64_t retention_ms;
 };
+
+/* The sequencer sequencer_wake wakes: the process's first. */
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER; /* guards registered */
+static struct sequencer *registered;
+
+void sequencer_wake(void)
+{
+    pthread_mutex_lock(&registry_lock);
+    if (registered) {
+        uint64_t one = 1;
+        (void)!write(registered->wake_fd, &one, sizeof one);
+    }
+    pthread_mutex_unlock(&registry_lock);
+}
 
 static int64_t now_ms(void)
 {
@@ -120,6 +134,8 @@ static void *sequencer_main(void *arg)
         int count = 0;
         /* LISTEN comes before the step, so a row committed during the step notifies */
         enum err e = outbox_notify_wait(&n, s->wake_fd, timeout, &count, NULL);
+        uint64_t woken;
+        (void)!read(s->wake_fd, &woken, sizeof woken); /* reset a sequencer_wake */
         if (!e && !atomic_load(&s->stop)) {
             e = sequencer_run(&db); /* on a notification and on every poll timeout */
         }
@@ -159,6 +175,11 @@ enum err sequencer_start(const char *db_url, int64_t retention_ms, struct sequen
         free(s);
         return ERR_INTERNAL;
     }
+    pthread_mutex_lock(&registry_lock);
+    if (!registered) {
+        registered = s;
+    }
+    pthread_mutex_unlock(&registry_lock);
     *out = s;
     return ERR_OK;
 }
@@ -168,6 +189,11 @@ void sequencer_stop(struct sequencer *s)
     if (!s) {
         return;
     }
+    pthread_mutex_lock(&registry_lock);
+    if (registered == s) {
+        registered = NULL;
+    }
+    pthread_mutex_unlock(&registry_lock);
     atomic_store(&s->stop, true);
     uint64_t one = 1;
     (void)!write(s->wake_fd, &one, sizeof one);

@@ -35,4 +35,10 @@ enum err sequencer_start(const char *db_url, int64_t retention_ms,
 /* Wakes and joins the thread, closes its connection, frees s. NULL is a no-op. */
 void sequencer_stop(struct sequencer *s);
 
+/* Wakes this process's sequencer (the first one started) at once: call it after committing
+ * a transaction that inserted outbox rows. Thread-safe, never blocks on the database; a
+ * no-op when no sequencer runs. Promptness only: the INSERT trigger's NOTIFY and the poll
+ * wake sequencers too. */
+void sequencer_wake(void);
+
 #endif

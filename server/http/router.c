@@ -128,9 +128,14 @@ const struct xrpc_route *router_find_path(const char *path)
 
 /* Methods we do not serve: the proxy (api/proxy.c) forwards them or answers 501. It judges
  * method and body itself; POST bodies are collected by its on_body. */
-static const struct xrpc_route fallback_route = {
-    "*proxy*", HTTP_GET | HTTP_POST | HTTP_PUT | HTTP_DELETE | HTTP_OTHER, api_proxy,
-    XRPC_INPUT_ANY, PROXY_BODY_MAX_BYTES, ROUTE_RAW_BODY, api_proxy_body};
+static const struct xrpc_route fallback_route = {"*proxy*",
+                                                 HTTP_GET | HTTP_POST | HTTP_PUT | HTTP_DELETE |
+                                                     HTTP_OTHER,
+                                                 api_proxy,
+                                                 XRPC_INPUT_ANY,
+                                                 PROXY_BODY_MAX_BYTES,
+                                                 ROUTE_RAW_BODY,
+                                                 api_proxy_body};
 
 const struct xrpc_route *router_fallback(void)
 {

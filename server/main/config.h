@@ -45,10 +45,10 @@ struct config {
     char *support_url;            /* PDS_SUPPORT_URL, or NULL */
 
     /* Storage */
-    char *data_dir;           /* PDS_DATA_DIRECTORY */
-    char *database_url;       /* PDS_DATABASE_URL; NULL = private cluster in data_dir */
-    char *blobstore_disk;     /* PDS_BLOBSTORE_DISK_LOCATION */
-    char *blobstore_disk_tmp; /* PDS_BLOBSTORE_DISK_TMP_LOCATION */
+    char *data_dir;                       /* PDS_DATA_DIRECTORY */
+    char *database_url;                   /* PDS_DATABASE_URL; NULL = private cluster in data_dir */
+    char *blobstore_disk;                 /* PDS_BLOBSTORE_DISK_LOCATION */
+    char *blobstore_disk_tmp;             /* PDS_BLOBSTORE_DISK_TMP_LOCATION */
     char *blobstore_s3_bucket;            /* PDS_BLOBSTORE_S3_BUCKET, or NULL (disk store) */
     char *blobstore_s3_region;            /* PDS_BLOBSTORE_S3_REGION, or NULL */
     char *blobstore_s3_endpoint;          /* PDS_BLOBSTORE_S3_ENDPOINT, or NULL (AWS) */
@@ -57,10 +57,10 @@ struct config {
     char *blobstore_s3_secret_access_key; /* PDS_BLOBSTORE_S3_SECRET_ACCESS_KEY (secret) */
     int64_t blobstore_s3_upload_timeout_ms;  /* PDS_BLOBSTORE_S3_UPLOAD_TIMEOUT_MS */
     int64_t blobstore_s3_request_timeout_ms; /* PDS_BLOBSTORE_S3_REQUEST_TIMEOUT_MS */
-    int64_t account_storage_quota;  /* PDS_ACCOUNT_STORAGE_QUOTA, bytes; 0 = none */
+    int64_t account_storage_quota;           /* PDS_ACCOUNT_STORAGE_QUOTA, bytes; 0 = none */
     int64_t blob_temp_grace_ms;     /* PDS_BLOB_TEMP_GRACE: unreferenced uploads live this long */
     int64_t blob_sweep_interval_ms; /* PDS_BLOB_SWEEP_INTERVAL: blob sweeper period */
-    char *postgres_bin_dir;   /* PDS_POSTGRES_BIN_DIR; NULL = newest Debian install */
+    char *postgres_bin_dir;         /* PDS_POSTGRES_BIN_DIR; NULL = newest Debian install */
 
     /* Identity */
     char *did_plc_url;                 /* PDS_DID_PLC_URL, no trailing / */
