@@ -43,6 +43,8 @@ int api_sync_get_blocks(struct xrpc_req *rq);
 int api_sync_get_latest_commit(struct xrpc_req *rq);
 int api_sync_get_repo_status(struct xrpc_req *rq);
 int api_sync_list_repos(struct xrpc_req *rq);
+int api_sync_get_head(struct xrpc_req *rq);
+int api_sync_get_checkout(struct xrpc_req *rq);
 int api_sync_subscribe_repos(struct xrpc_req *rq); /* sync_subscribe.c: WebSocket */
 
 /* host.c: routes for running the host (ours) */

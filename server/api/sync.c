@@ -371,3 +371,32 @@ int api_sync_list_repos(struct xrpc_req *rq)
     }
     return xrpc_reply_json(rq, 200, out);
 }
+
+/* com.atproto.sync.getHead (deprecated; the reference still serves it) */
+int api_sync_get_head(struct xrpc_req *rq)
+{
+    const char *did;
+    int st;
+    struct api_account acct;
+    struct repo_head head;
+    if ((st = xrpc_param_str(rq, "did", true, &did)) ||
+        (st = api_repo_available(rq, did, &acct))) {
+        return st;
+    }
+    enum err e = repo_store_head(rq->db, acct.did, &head);
+    if (e == ERR_NOT_FOUND) {
+        return xrpc_fail(rq, 400, "HeadNotFound", "Could not find root for DID: %s", did);
+    }
+    if (e) {
+        return xrpc_fail(rq, 500, NULL, NULL);
+    }
+    char cs[CID_STR_MAX];
+    cid_format(&head.commit, cs);
+    return xrpc_reply_json(rq, 200, json_pack("{s:s}", "root", cs));
+}
+
+/* com.atproto.sync.getCheckout (deprecated): the whole repository, as getRepo */
+int api_sync_get_checkout(struct xrpc_req *rq)
+{
+    return api_sync_get_repo(rq);
+}

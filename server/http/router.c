@@ -81,6 +81,8 @@ static const struct xrpc_route xrpc_routes[] = {
     {"com.atproto.server.updateEmail",           HTTP_POST, api_server_update_email,             JSON,     0, 0, NULL},
     {"com.atproto.sync.getBlob",                 HTTP_GET,  api_sync_get_blob,                   NO_INPUT, 0, 0, NULL},
     {"com.atproto.sync.getBlocks",               HTTP_GET,  api_sync_get_blocks,                 NO_INPUT, 0, 0, NULL},
+    {"com.atproto.sync.getCheckout",             HTTP_GET,  api_sync_get_checkout,               NO_INPUT, 0, 0, NULL},
+    {"com.atproto.sync.getHead",                 HTTP_GET,  api_sync_get_head,                   NO_INPUT, 0, 0, NULL},
     {"com.atproto.sync.getLatestCommit",         HTTP_GET,  api_sync_get_latest_commit,          NO_INPUT, 0, 0, NULL},
     {"com.atproto.sync.getRecord",               HTTP_GET,  api_sync_get_record,                 NO_INPUT, 0, 0, NULL},
     {"com.atproto.sync.getRepo",                 HTTP_GET,  api_sync_get_repo,                   NO_INPUT, 0, 0, NULL},

@@ -103,6 +103,10 @@ test('getRecord, describeRepo, getLatestCommit and record proofs', async () => {
   assert.deepEqual(desc.data.collections, ['app.bsky.feed.post']);
 
   const latest = await agent.com.atproto.sync.getLatestCommit({ did });
+  const head = await fetch(`${env.pds.url}/xrpc/com.atproto.sync.getHead?did=${did}`);
+  assert.equal((await head.json()).root, latest.data.cid, 'deprecated getHead names the commit');
+  const checkout = await fetch(`${env.pds.url}/xrpc/com.atproto.sync.getCheckout?did=${did}`);
+  await verifyRepoCar(new Uint8Array(await checkout.arrayBuffer()), did, await signingKey(did));
   const status = await agent.com.atproto.sync.getRepoStatus({ did });
   assert.equal(status.data.active, true);
   assert.equal(status.data.rev, latest.data.rev);
@@ -140,6 +144,10 @@ test('swaps, duplicate creates, missing records and limits are refused cleanly',
   const first = await agent.post({ text: 'one' });
   const rkey = first.uri.split('/').pop();
   const latest = await agent.com.atproto.sync.getLatestCommit({ did });
+  const head = await fetch(`${env.pds.url}/xrpc/com.atproto.sync.getHead?did=${did}`);
+  assert.equal((await head.json()).root, latest.data.cid, 'deprecated getHead names the commit');
+  const checkout = await fetch(`${env.pds.url}/xrpc/com.atproto.sync.getCheckout?did=${did}`);
+  await verifyRepoCar(new Uint8Array(await checkout.arrayBuffer()), did, await signingKey(did));
 
   let e = await xrpcError(agent.com.atproto.repo.createRecord({ repo: did, collection: 'app.bsky.feed.post', record: { $type: 'app.bsky.feed.post', text: 'x', createdAt: new Date().toISOString() }, swapCommit: first.cid }));
   assert.equal(e.error, 'InvalidSwap');
