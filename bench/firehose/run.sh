@@ -14,10 +14,7 @@ shift $(($# < 2 ? $# : 2))
 counts=${*:-"10 100 1000"}
 build=${BUILD_DIR:-build}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" -j"$(nproc)" --target pds >/dev/null
-mkdir -p "$build/bench"
-cc -O2 -Wall -Wextra -o "$build/bench/firehose_bench" bench/firehose/firehose_bench.c \
-  $(pkg-config --cflags --libs libcurl jansson) -lpthread
+cmake --build "$build" -j"$(nproc)" --target pds firehose_bench >/dev/null
 node=$(bash scripts/setup-node.sh | tail -n 1)
 work=$(mktemp -d /tmp/pds-fh-bench.XXXXXX)
 chmod 755 "$work"

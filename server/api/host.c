@@ -1,6 +1,7 @@
 /* host.c - routes for running the host, outside the lexicons (ours unless noted):
  * GET /xrpc/_status (admin) for pdsadmin status, and GET /tls-check?domain= for a reverse
  * proxy's on-demand TLS (the reference distribution's path and answers). */
+#include "api/sync_subscribe.h"
 #include "api/api.h"
 
 #include <ctype.h>
@@ -17,7 +18,6 @@
 
 /* This process's firehose subscriber count, defined by the firehose (api/sync_subscribe.c)
  * once it exports one; weak, so the status route builds and answers null without it. */
-size_t sync_subscribe_count(void) __attribute__((weak));
 
 /* Seconds since this process started (Linux: its start in clock ticks after boot, from
  * /proc/self/stat, against /proc/uptime); -1 when unknown. */
@@ -102,9 +102,7 @@ int api_host_status(struct xrpc_req *rq)
     }
     json_t *firehose =
         json_pack("{s:I,s:I}", "headSeq", (json_int_t)head, "prunedThroughSeq", (json_int_t)pruned);
-    json_object_set_new(firehose, "subscribers",
-                        sync_subscribe_count ? json_integer((json_int_t)sync_subscribe_count())
-                                             : json_null());
+    json_object_set_new(firehose, "subscribers", json_integer((json_int_t)sync_subscribe_count()));
     json_t *out = json_pack(
         "{s:s,s:s,s:s,s:s,s:I,s:{s:I,s:I,s:I,s:I},s:{s:I,s:s,s:b},s:o,s:o,s:I}", "version",
         cfg->version, "hostname", cfg->hostname, "did", cfg->service_did, "publicUrl",

@@ -105,6 +105,12 @@ struct hub {
 };
 
 static struct hub *the_hub;
+static _Atomic size_t subscriber_count; /* mirrors hub.nsubs for other threads (status) */
+
+size_t sync_subscribe_count(void)
+{
+    return subscriber_count;
+}
 
 static int64_t now_ms(void)
 {
@@ -246,6 +252,7 @@ static void release(struct hub *h, struct sub *s)
     xrpc_upgrade_close(s->handle); /* the socket is libmicrohttpd's to close from here */
     ws_conn_clear(&s->ws);
     struct sub *moved = h->subs[--h->nsubs];
+    subscriber_count = h->nsubs;
     h->subs[s->index] = moved;
     moved->index = s->index;
     s->state = SUB_GONE;
@@ -320,6 +327,7 @@ static void add_sub(struct hub *h, struct sub *s)
     }
     s->index = h->nsubs;
     h->subs[h->nsubs++] = s;
+    subscriber_count = h->nsubs;
     s->last_rx_ms = s->last_ping_ms = now_ms();
     struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = s};
     if (epoll_ctl(h->epoll_fd, EPOLL_CTL_ADD, s->ws.fd, &ev) != 0) {

@@ -6,6 +6,8 @@
 #ifndef PDS_API_SYNC_SUBSCRIBE_H
 #define PDS_API_SYNC_SUBSCRIBE_H
 
+#include <stddef.h>
+
 #include "core/err.h"
 
 struct config;
@@ -34,5 +36,8 @@ void sync_subscribe_shutdown(void);
 /* After the HTTP server stopped: joins the remaining threads and frees everything. Safe
  * without a start. */
 void sync_subscribe_stop(void);
+
+/* Subscribers connected to this process now (for /xrpc/_status). Thread-safe. */
+size_t sync_subscribe_count(void);
 
 #endif

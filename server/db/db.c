@@ -311,10 +311,20 @@ enum err db_begin(struct db *db)
     return e;
 }
 
+static void (*commit_hook)(void);
+
+void db_set_commit_hook(void (*fn)(void))
+{
+    commit_hook = fn;
+}
+
 enum err db_commit(struct db *db)
 {
     enum err e = db_exec(db, "COMMIT", NULL, NULL);
     db->_in_tx = false;
+    if (!e && commit_hook) {
+        commit_hook();
+    }
     return e;
 }
 

@@ -93,6 +93,10 @@ enum err db_exec(struct db *db, const char *sql, const struct db_params *p,
  * Never pass anything derived from a request. */
 enum err db_exec_script(struct db *db, const char *sql) MUST_CHECK;
 
+/* A function called after every successful db_commit (any thread): the sequencer's wake-up,
+ * so events committed in a transaction are numbered at once. Set once at start-up. */
+void db_set_commit_hook(void (*fn)(void));
+
 /* Transactions. db_begin fails if one is open. After any failed statement inside a
  * transaction, call db_rollback (PostgreSQL rejects everything else until then).
  * db_rollback is safe to call when no transaction is open and never fails visibly. */

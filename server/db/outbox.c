@@ -225,27 +225,32 @@ enum err outbox_read(struct db *db, int64_t after, int max_events, int64_t max_b
 
 /* Maintenance */
 
+enum err outbox_prune_batch(struct db *db, int64_t window_ms, int64_t *deleted)
+{
+    struct db_params p;
+    db_params_init(&p);
+    db_param_i64(&p, window_ms);
+    db_param_i64(&p, OUTBOX_PRUNE_BATCH);
+    PGresult *r;
+    enum err e = db_query(
+        db, "SELECT pds_prune_outbox(now() - $1::bigint * interval '1 ms', $2::integer)", &p, &r);
+    if (e) {
+        return e;
+    }
+    *deleted = db_col_i64(r, 0, 0);
+    PQclear(r);
+    return ERR_OK;
+}
+
 enum err outbox_prune(struct db *db, int64_t window_ms, int64_t *deleted)
 {
-    int64_t total = 0;
-    for (;;) {
-        struct db_params p;
-        db_params_init(&p);
-        db_param_i64(&p, window_ms);
-        db_param_i64(&p, OUTBOX_PRUNE_BATCH);
-        PGresult *r;
-        enum err e = db_query(
-            db, "SELECT pds_prune_outbox(now() - $1::bigint * interval '1 ms', $2::integer)", &p,
-            &r);
+    int64_t total = 0, n = OUTBOX_PRUNE_BATCH;
+    while (n == OUTBOX_PRUNE_BATCH) {
+        enum err e = outbox_prune_batch(db, window_ms, &n);
         if (e) {
             return e;
         }
-        int64_t n = db_col_i64(r, 0, 0);
-        PQclear(r);
         total += n;
-        if (n < OUTBOX_PRUNE_BATCH) {
-            break;
-        }
     }
     if (deleted) {
         *deleted = total;
@@ -261,8 +266,8 @@ enum err outbox_delete_account_events(struct db *db, const char *did)
     return db_exec(db, "DELETE FROM repo_seq WHERE did = $1", &p, NULL);
 }
 
-/* NOTIFY. The connection is db.c's: LISTEN, the socket and the notification queue are libpq
- * state that db.h does not wrap (see the note in the report to the lead). */
+/* NOTIFY. db.h does not wrap LISTEN, the socket or the notification queue, so this reads
+ * struct db's connection (same library); a db_wait_notify in db.c would take it over. */
 
 void outbox_notify_init(struct outbox_notify *n, struct db *db, const char *channel)
 {

@@ -19,7 +19,7 @@
 #define OUTBOX_CHANNEL_SEQUENCED "pds_seq"
 
 #define OUTBOX_FRAME_MAX_BYTES (5u << 20) /* spec(event-stream): a frame is at most 5 MB */
-#define OUTBOX_PRUNE_BATCH     5000       /* rows deleted per pruning statement */
+#define OUTBOX_PRUNE_BATCH     1000       /* rows deleted per pruning statement */
 
 /* One event as the stream sends it: the DAG-CBOR header and body pair, body with `seq`. */
 struct outbox_event {
@@ -72,6 +72,8 @@ enum err outbox_read(struct db *db, int64_t after, int max_events, int64_t max_b
 /* Deletes numbered events created more than window_ms ago, in batches of
  * OUTBOX_PRUNE_BATCH; *deleted (may be NULL) gets the count. */
 enum err outbox_prune(struct db *db, int64_t window_ms, int64_t *deleted) MUST_CHECK;
+/* One batch of that: at most OUTBOX_PRUNE_BATCH rows, the oldest seqs first. */
+enum err outbox_prune_batch(struct db *db, int64_t window_ms, int64_t *deleted) MUST_CHECK;
 
 /* Deletes every outbox row of did present now (the reference drops a deleted account's
  * earlier events). Call it in the deleting transaction before inserting the

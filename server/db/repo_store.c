@@ -3,6 +3,8 @@
 
 #include <stdlib.h>
 
+#include "db/sequencer.h"
+
 static const struct db_stmt apply_stmt = {
     "repo_apply",
     "SELECT pds_apply_commit($1, $2, $3, $4, $5, $6::bytea[], $7::bytea[], $8::text[],"
@@ -232,6 +234,9 @@ enum err repo_store_apply(struct db *db, const struct repo_head *head, const str
     }
     *raced = !(PQntuples(r) == 1 && db_col_bool(r, 0, 0));
     PQclear(r);
+    if (!*raced && !db_in_tx(db)) {
+        sequencer_wake(); /* one statement, one transaction: committed now */
+    }
     if (!*raced && cache) {
         /* the new MST nodes are what the next write on this repository reads first */
         for (size_t i = 0; i < nb; i++) {

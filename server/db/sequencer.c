@@ -9,8 +9,10 @@
  *   is held until the run's transaction ends, and PostgreSQL makes a transaction visible to
  *   new snapshots (ProcArrayEndTransaction) before it releases its locks. So:
  *
- *   (1) S(k+1)'s queries run after S(k) is visible, and read base = max(every seq and the
- *       recorded head committed so far) >= every seq S1..Sk assigned; S(k+1) assigns
+ *   (1) S(k+1) gets the lock only after S(k) released it, hence after S(k) became
+ *       visible; its queries take fresh snapshots after that (READ COMMITTED, a VOLATILE
+ *       function) and read base = max(every seq and the recorded head committed so far)
+ *       >= every seq S1..Sk assigned; S(k+1) assigns
  *       base+1, base+2, ... So each run's seqs are above all earlier runs' seqs, and a seq is
  *       never assigned twice (the recorded head survives pruning and deletion).
  *   (2) S(k) commits before S(k+1) even starts, so any snapshot that sees S(k+1)'s commit
@@ -21,14 +23,20 @@
  *   were assigned by the run that assigned x or by earlier runs (1), which the same snapshot
  *   includes (2). Rows visible to readers are always a prefix of the final seq order (minus
  *   rows deleted by pruning or account deletion, which leave holes nobody waits for). After
- *   reading up to x, a later `seq > x` can only meet seqs assigned by later runs, which are
- *   all above x. Hence no skip, and no duplicate. A transaction that commits late simply
+ *   reading up to x, every seq a later `seq > x` meets is either one the reader's snapshot
+ *   already held above x, or one assigned by a later run, hence above x; none can appear
+ *   below x. Hence no skip, and no duplicate. A transaction that commits late simply
  *   has its row numbered by a later run, above everything readers have seen; a transaction
  *   that aborts never had a visible row; kill -9 of a writer or a sequencer loses nothing
  *   committed (unnumbered rows wait for the next run, in this or any process).
  *
- * NOTIFY makes this prompt, not correct: the INSERT trigger wakes sequencers on commit, and
- * each run announces its head; the one-second poll covers a lost notification. */
+ *   Runs commit with synchronous_commit on (set by the function itself), so a reader never
+ *   sees a seq that a crash could take back and hand to another event; that flush also
+ *   makes durable the commits of the rows it numbered, which precede it in the WAL.
+ *
+ * Waking makes this prompt, not correct: the INSERT trigger's NOTIFY (on commit),
+ * sequencer_wake from a writer in this process, or the one-second poll; each run then
+ * announces its head on OUTBOX_CHANNEL_SEQUENCED for the listeners. */
 #include "db/sequencer.h"
 
 #include <poll.h>
@@ -82,6 +90,7 @@ struct sequencer {
     atomic_bool stop;
     char *url;
     int64_t retention_ms;
+    int64_t pruned; /* sequencer thread: rows deleted in the current pruning pass */
 };
 
 /* The sequencer sequencer_wake wakes: the process's first. */
@@ -105,18 +114,27 @@ static int64_t now_ms(void)
     return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-static void maybe_prune(struct sequencer *s, struct db *db, int64_t *next_prune)
+/* Pruning goes one batch per loop turn, between numbering steps, so deleting a window's
+ * worth of old rows never holds up new events for long. */
+static void maybe_prune(struct sequencer *s, struct db *db, int64_t *next_prune, bool *pruning)
 {
-    if (s->retention_ms <= 0 || now_ms() < *next_prune) {
+    if (s->retention_ms <= 0 || (!*pruning && now_ms() < *next_prune)) {
         return;
     }
-    *next_prune = now_ms() + SEQUENCER_PRUNE_EVERY_MS;
     int64_t deleted = 0;
-    if (outbox_prune(db, s->retention_ms, &deleted) != ERR_OK) {
+    if (outbox_prune_batch(db, s->retention_ms, &deleted) != ERR_OK) {
         log_warn(NULL, "sequencer: pruning old events failed; will retry");
-    } else if (deleted > 0) {
-        log_info(NULL, "sequencer: pruned %lld events older than %lld ms", (long long)deleted,
-                 (long long)s->retention_ms);
+        deleted = 0;
+    }
+    s->pruned += deleted;
+    *pruning = deleted == OUTBOX_PRUNE_BATCH;
+    if (!*pruning) {
+        if (s->pruned > 0) {
+            log_info(NULL, "sequencer: pruned %lld events older than %lld ms", (long long)s->pruned,
+                     (long long)s->retention_ms);
+        }
+        s->pruned = 0;
+        *next_prune = now_ms() + SEQUENCER_PRUNE_EVERY_MS;
     }
 }
 
@@ -128,6 +146,7 @@ static void *sequencer_main(void *arg)
     struct outbox_notify n;
     outbox_notify_init(&n, &db, OUTBOX_CHANNEL_ADDED);
     int64_t next_prune = now_ms(); /* prune once at start-up */
+    bool pruning = false;          /* a pruning pass has more batches to go */
     int timeout = 0;               /* the first wait only issues LISTEN */
     bool warned = false;
     while (!atomic_load(&s->stop)) {
@@ -140,9 +159,13 @@ static void *sequencer_main(void *arg)
             e = sequencer_run(&db); /* on a notification and on every poll timeout */
         }
         if (!e) {
-            maybe_prune(s, &db, &next_prune);
-            timeout = SEQUENCER_POLL_MS;
+            maybe_prune(s, &db, &next_prune, &pruning);
+            timeout = pruning ? 0 : SEQUENCER_POLL_MS;
             warned = false;
+            continue;
+        }
+        if (db_should_retry(&db)) {
+            timeout = 0; /* a deadlock with an account deletion: PostgreSQL chose us */
             continue;
         }
         if (!warned) {

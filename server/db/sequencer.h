@@ -36,9 +36,9 @@ enum err sequencer_start(const char *db_url, int64_t retention_ms,
 void sequencer_stop(struct sequencer *s);
 
 /* Wakes this process's sequencer (the first one started) at once: call it after committing
- * a transaction that inserted outbox rows. Thread-safe, never blocks on the database; a
- * no-op when no sequencer runs. Promptness only: the INSERT trigger's NOTIFY and the poll
- * wake sequencers too. */
+ * a transaction that inserted outbox rows (db_commit's hook and repo_store_apply do).
+ * Thread-safe, never blocks on the database; a no-op when no sequencer runs. Promptness
+ * only: the once-a-second poll numbers whatever a wake-up missed. */
 void sequencer_wake(void);
 
 #endif

@@ -117,6 +117,7 @@ int cmd_serve(int argc, char **argv)
         goto out;
     }
     /* the event stream: number the outbox, follow it, tell relays (never blocks start-up) */
+    db_set_commit_hook(sequencer_wake); /* events committed in a transaction: number now */
     if (sequencer_start(url, cfg.repo_backfill_limit_ms, &sequencer) != ERR_OK ||
         crawlers_start(cfg.hostname, cfg.crawlers.items, cfg.crawlers.len, NULL, &crawlers) ||
         sync_subscribe_start(&cfg, url, crawlers_notify, crawlers) != ERR_OK) {

@@ -184,6 +184,23 @@ static void *reader_main(void *arg)
     return NULL;
 }
 
+/* A sequencer without the thread: steps back to back until the writers are done. */
+static void *stepper_main(void *arg)
+{
+    struct race *rc = arg;
+    struct db db;
+    db_init(&db, url);
+    while (atomic_load(&rc->writers_left) > 0) {
+        int64_t n;
+        if (sequencer_step(&db, &n, NULL)) {
+            atomic_store(&rc->failed, true);
+            break;
+        }
+    }
+    db_clear(&db);
+    return NULL;
+}
+
 static void run_race(int sequencers)
 {
     fresh_db();
@@ -194,7 +211,11 @@ static void run_race(int sequencers)
     for (int i = 0; i < sequencers; i++) {
         CHECK(sequencer_start(url, 0, &seq[i]) == ERR_OK);
     }
-    pthread_t w[WRITERS], rd;
+    pthread_t w[WRITERS], rd, steppers[2];
+    for (int i = 0; i < sequencers - 1; i++) { /* more sequencers, racing without pause */
+        pthread_create(&steppers[i], NULL, stepper_main, &rc);
+        pthread_create(&steppers[i + 1], NULL, stepper_main, &rc);
+    }
     pthread_create(&rd, NULL, reader_main, &rc);
     for (int i = 0; i < WRITERS; i++) {
         pthread_create(&w[i], NULL, writer_main, &rc);
@@ -203,6 +224,10 @@ static void run_race(int sequencers)
         pthread_join(w[i], NULL);
     }
     pthread_join(rd, NULL);
+    for (int i = 0; i < sequencers - 1; i++) {
+        pthread_join(steppers[i], NULL);
+        pthread_join(steppers[i + 1], NULL);
+    }
     for (int i = 0; i < sequencers; i++) {
         sequencer_stop(seq[i]);
     }
@@ -243,6 +268,7 @@ static void test_sequencer_reader_never_skips(void)
     run_race(1);
 }
 
+/* Two sequencer threads and two more connections stepping back to back. */
 static void test_sequencer_two_at_once_no_duplicates_or_gaps(void)
 {
     run_race(2);
@@ -415,9 +441,65 @@ static void test_outbox_listener_follows_new_events(void)
     db_clear(&db);
 }
 
+/* The thread prunes at start-up, in batches, between its numbering steps. */
+static void test_sequencer_thread_prunes_in_batches(void)
+{
+    fresh_db();
+    struct db db;
+    db_init(&db, url);
+    CHECK(db_exec(&db,
+                  "INSERT INTO repo_seq (did, event_type, event, created_at) "
+                  "SELECT 'did:plc:old', 'account', '\\xa0'::bytea, now() - interval '2 hours' "
+                  "FROM generate_series(1, 2500)",
+                  NULL, NULL) == ERR_OK);
+    int64_t n;
+    CHECK(sequencer_step(&db, &n, NULL) == ERR_OK);
+    CHECK_EQ(n, 2500);
+    for (int i = 0; i < 3; i++) {
+        CHECK(insert_event(&db, "did:plc:new", 0) == ERR_OK);
+    }
+    struct sequencer *s = NULL;
+    CHECK(sequencer_start(url, HOUR_MS, &s) == ERR_OK);
+    int64_t left = -1;
+    for (int i = 0; i < 100 && left != 3; i++) { /* 5 s at most */
+        usleep(50000);
+        left = scalar(&db, "SELECT count(*) FROM repo_seq");
+    }
+    sequencer_stop(s);
+    CHECK_EQ(left, 3);
+    CHECK_EQ(scalar(&db, "SELECT count(seq) FROM repo_seq WHERE did = 'did:plc:new'"), 3);
+    db_clear(&db);
+}
+
+/* Writers do not NOTIFY (see migrations/0003): sequencer_wake alone makes the sequencer
+ * number at once, well before its one-second poll. */
+static void test_sequencer_wake_numbers_at_once(void)
+{
+    fresh_db();
+    struct db db;
+    db_init(&db, url);
+    CHECK_EQ(scalar(&db, "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'repo_seq'::regclass"),
+             0);
+    struct sequencer *s = NULL;
+    CHECK(sequencer_start(url, 0, &s) == ERR_OK);
+    usleep(100000); /* now in its poll wait, which ends about 1 s after start */
+    CHECK(insert_event(&db, "did:plc:wake", 0) == ERR_OK);
+    sequencer_wake();
+    int64_t numbered = 0;
+    for (int i = 0; i < 30 && numbered == 0; i++) { /* 300 ms at most */
+        usleep(10000);
+        numbered = scalar(&db, "SELECT count(seq) FROM repo_seq");
+    }
+    CHECK_EQ(numbered, 1);
+    sequencer_stop(s);
+    sequencer_wake(); /* no sequencer: a no-op */
+    db_clear(&db);
+}
+
 int main(void)
 {
     pgtest_connect_admin();
+    db_set_commit_hook(sequencer_wake); /* as pds serve does: commits wake the sequencer */
     RUN(test_sequencer_starts_above_wall_clock);
     RUN(test_sequencer_reader_never_skips);
     RUN(test_sequencer_two_at_once_no_duplicates_or_gaps);
@@ -425,6 +507,8 @@ int main(void)
     RUN(test_outbox_delete_account_never_reuses_seq);
     RUN(test_outbox_read_builds_frames);
     RUN(test_outbox_listener_follows_new_events);
+    RUN(test_sequencer_thread_prunes_in_batches);
+    RUN(test_sequencer_wake_numbers_at_once);
     pgtest_drop_db(dbname);
     pgtest_disconnect_admin();
     free(url);
