@@ -149,14 +149,24 @@ static void *sequencer_main(void *arg)
     bool pruning = false;          /* a pruning pass has more batches to go */
     int timeout = 0;               /* the first wait only issues LISTEN */
     bool warned = false;
+    int64_t last_run = 0;
     while (!atomic_load(&s->stop)) {
         int count = 0;
         /* LISTEN comes before the step, so a row committed during the step notifies */
         enum err e = outbox_notify_wait(&n, s->wake_fd, timeout, &count, NULL);
         uint64_t woken;
         (void)!read(s->wake_fd, &woken, sizeof woken); /* reset a sequencer_wake */
+        /* Under load every commit wakes us: numbering at most every SEQUENCER_BATCH_MS
+         * gathers the events of many writes into one (fsynced) numbering transaction, for
+         * at most that much added stream latency. */
+        int64_t since = now_ms() - last_run;
+        if (since < SEQUENCER_BATCH_MS) {
+            struct timespec nap = {0, (long)(SEQUENCER_BATCH_MS - since) * 1000000L};
+            nanosleep(&nap, NULL);
+        }
         if (!e && !atomic_load(&s->stop)) {
             e = sequencer_run(&db); /* on a notification and on every poll timeout */
+            last_run = now_ms();
         }
         if (!e) {
             maybe_prune(s, &db, &next_prune, &pruning);

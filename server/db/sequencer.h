@@ -12,6 +12,7 @@
 
 #define SEQUENCER_BATCH          10000 /* rows numbered per step (one transaction) */
 #define SEQUENCER_POLL_MS        1000  /* safety net: a step at least this often */
+#define SEQUENCER_BATCH_MS       5     /* at most one numbering transaction per 5 ms */
 #define SEQUENCER_PRUNE_EVERY_MS 60000 /* pruning runs this often */
 
 /* Numbers up to SEQUENCER_BATCH committed, unnumbered rows, in one transaction under the
