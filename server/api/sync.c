@@ -379,8 +379,7 @@ int api_sync_get_head(struct xrpc_req *rq)
     int st;
     struct api_account acct;
     struct repo_head head;
-    if ((st = xrpc_param_str(rq, "did", true, &did)) ||
-        (st = api_repo_available(rq, did, &acct))) {
+    if ((st = xrpc_param_str(rq, "did", true, &did)) || (st = api_repo_available(rq, did, &acct))) {
         return st;
     }
     enum err e = repo_store_head(rq->db, acct.did, &head);
