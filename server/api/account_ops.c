@@ -19,24 +19,13 @@
 
 /* ---- outbox rows ----------------------------------------------------------------------- */
 
-static enum err outbox_put(struct db *db, const char *did, const char *type, struct buf *body)
-{
-    struct db_params p;
-    db_params_init(&p);
-    db_param_text(&p, did);
-    db_param_text(&p, type);
-    db_param_bytes(&p, buf_bytes(body));
-    return db_exec(db, "INSERT INTO repo_seq (did, event_type, event) VALUES ($1, $2, $3)", &p,
-                   NULL);
-}
-
 enum err account_emit_identity(struct db *db, const char *did, const char *handle)
 {
     struct buf ev;
     buf_init(&ev, BUF_MAX_DEFAULT);
     enum err e = events_identity(did, handle, server_now_ms(), &ev);
     if (!e) {
-        e = outbox_put(db, did, "identity", &ev);
+        e = outbox_insert(db, did, "identity", buf_bytes(&ev));
     }
     buf_clear(&ev);
     return e;
@@ -48,7 +37,7 @@ enum err account_emit_account(struct db *db, const char *did, bool active, const
     buf_init(&ev, BUF_MAX_DEFAULT);
     enum err e = events_account(did, active, status, server_now_ms(), &ev);
     if (!e) {
-        e = outbox_put(db, did, "account", &ev);
+        e = outbox_insert(db, did, "account", buf_bytes(&ev));
     }
     buf_clear(&ev);
     return e;
@@ -181,7 +170,7 @@ static enum err activation_commit(struct db *db, const char *did, struct bytes s
         e = cb ? events_sync(did, c.rev, &c.commit, bytes_of(cb->data, cb->len), now, &ev)
                : ERR_INTERNAL;
         if (!e) {
-            e = outbox_put(db, did, "sync", &ev);
+            e = outbox_insert(db, did, "sync", buf_bytes(&ev));
         }
     }
     buf_clear(&ev);

@@ -10,6 +10,7 @@
 #include "api/input.h"
 #include "api/server_common.h"
 #include "core/syntax.h"
+#include "db/outbox.h"
 #include "db/repo_store.h"
 #include "identity/did_doc.h"
 #include "identity/plc_client.h"
@@ -17,26 +18,8 @@
 #include "main/config.h"
 #include "repo/events.h"
 
-#define EMAIL_MAX_BYTES    254 /* RFC 5321 path limit */
 #define EMAIL_UNSUPPORTED  "This email address is not supported, please use a different email."
 #define INVITE_UNAVAILABLE "Provided invite code not available"
-
-/* A plausible mailbox: local@domain, printable ASCII without spaces, a dotted domain of
- * valid labels. (The reference uses @hapi/address and a disposable-domain list.) */
-static bool email_valid(const char *e)
-{
-    size_t n = strlen(e);
-    const char *at = strrchr(e, '@');
-    if (n > EMAIL_MAX_BYTES || !at || at == e || strchr(e, '@') != at) {
-        return false;
-    }
-    for (const char *p = e; *p; p++) {
-        if (*p <= ' ' || *p >= 0x7f || strchr("()<>[]\\,;:\"", *p)) {
-            return false;
-        }
-    }
-    return syntax_handle_valid(bytes_str(at + 1)); /* hostname rules: labels, a TLD */
-}
 
 /* 0 when the code exists, is not disabled, belongs to no taken-down account and has uses
  * left; else 400 InvalidInviteCode. In a transaction, locks the code's row first so two
@@ -176,17 +159,6 @@ static void tombstone_genesis(struct xrpc_req *rq, const struct plc_op *genesis,
     plc_op_clear(&t);
 }
 
-static enum err outbox_put(struct db *db, const char *did, const char *type, struct buf *body)
-{
-    struct db_params p;
-    db_params_init(&p);
-    db_param_text(&p, did);
-    db_param_text(&p, type);
-    db_param_bytes(&p, buf_bytes(body));
-    return db_exec(db, "INSERT INTO repo_seq (did, event_type, event) VALUES ($1, $2, $3)", &p,
-                   NULL);
-}
-
 struct new_account {
     const char *did, *handle, *email, *password_hash, *invite;
     /* issue 6: the caller brought its own DID (migration in, did:web), proved by service
@@ -237,11 +209,11 @@ static enum err write_account(struct xrpc_req *rq, const struct new_account *na,
     struct buf ev;
     buf_init(&ev, BUF_MAX_DEFAULT);
     if (!na->brought_did && !(e = events_identity(na->did, na->handle, na->now_ms, &ev))) {
-        e = outbox_put(rq->db, na->did, "identity", &ev);
+        e = outbox_insert(rq->db, na->did, "identity", buf_bytes(&ev));
     }
     buf_reset(&ev);
     if (!e && !na->brought_did && !(e = events_account(na->did, true, NULL, na->now_ms, &ev))) {
-        e = outbox_put(rq->db, na->did, "account", &ev);
+        e = outbox_insert(rq->db, na->did, "account", buf_bytes(&ev));
     }
     struct repo_head head = {.did = bytes_str(na->did), .exists = false};
     bool raced = false;
@@ -267,7 +239,7 @@ static enum err write_account(struct xrpc_req *rq, const struct new_account *na,
                     &d, NULL);
     } else if (!e && !(e = events_sync(na->did, na->commit->rev, &na->commit->commit,
                                        bytes_of(cb->data, cb->len), na->now_ms, &ev))) {
-        e = outbox_put(rq->db, na->did, "sync", &ev);
+        e = outbox_insert(rq->db, na->did, "sync", buf_bytes(&ev));
     }
     buf_clear(&ev);
     if (!e &&
@@ -359,7 +331,7 @@ static int read_input(struct xrpc_req *rq, struct new_account *na, const char **
     if (!email) {
         return xrpc_fail(rq, 400, "InvalidRequest", "Email is required");
     }
-    if (!email_valid(email)) {
+    if (!account_email_valid(email)) {
         return xrpc_fail(rq, 400, "InvalidRequest", EMAIL_UNSUPPORTED);
     }
     /* the reference lets an account be made without a password (and so without a way to

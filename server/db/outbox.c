@@ -431,3 +431,14 @@ void outbox_listener_stop(struct outbox_listener *l)
     free(l->url);
     free(l);
 }
+
+enum err outbox_insert(struct db *db, const char *did, const char *event_type, struct bytes body)
+{
+    struct db_params p;
+    db_params_init(&p);
+    db_param_text(&p, did);
+    db_param_text(&p, event_type);
+    db_param_bytes(&p, body);
+    return db_exec(db, "INSERT INTO repo_seq (did, event_type, event) VALUES ($1, $2, $3)", &p,
+                   NULL);
+}

@@ -75,6 +75,12 @@ enum err outbox_prune(struct db *db, int64_t window_ms, int64_t *deleted) MUST_C
 /* One batch of that: at most OUTBOX_PRUNE_BATCH rows, the oldest seqs first. */
 enum err outbox_prune_batch(struct db *db, int64_t window_ms, int64_t *deleted) MUST_CHECK;
 
+/* Adds an event row (event_type "identity", "account", "sync", ...; body the DAG-CBOR
+ * without seq) with seq NULL: call it inside the transaction that made the change, so the
+ * event commits with it. The sequencer numbers it afterwards. */
+enum err outbox_insert(struct db *db, const char *did, const char *event_type,
+                       struct bytes body) MUST_CHECK;
+
 /* Deletes every outbox row of did present now (the reference drops a deleted account's
  * earlier events). Call it in the deleting transaction before inserting the
  * #account{status:"deleted"} event, which then survives. The high-water mark in
