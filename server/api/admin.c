@@ -94,6 +94,22 @@ int admin_takedown_ref(struct xrpc_req *rq, json_t *status, bool *applied, const
 /* ---- account views ---- */
 
 /* The views of the accounts among dids, in the order asked; unknown DIDs are skipped. */
+/* The JSON documents in the first column of every row, as one array; NULL if one does not
+ * parse (the caller answers 500). */
+static json_t *json_rows(struct xrpc_req *rq, const PGresult *r)
+{
+    json_t *list = json_array();
+    for (int i = 0; i < PQntuples(r); i++) {
+        json_t *v = admin_json_column(rq, db_col_text(r, i, 0));
+        if (!v) {
+            json_decref(list);
+            return NULL;
+        }
+        json_array_append_new(list, v);
+    }
+    return list;
+}
+
 static int account_views(struct xrpc_req *rq, const char *const *dids, size_t n, json_t **out)
 {
     struct db_params p;
@@ -106,14 +122,9 @@ static int account_views(struct xrpc_req *rq, const char *const *dids, size_t n,
                     &p, &r)) {
         return xrpc_fail(rq, 500, NULL, NULL);
     }
-    json_t *list = json_array();
-    for (int i = 0; i < PQntuples(r); i++) {
-        json_t *v = admin_json_column(rq, db_col_text(r, i, 0));
-        if (!v) {
-            json_decref(list);
-            return xrpc_fail(rq, 500, NULL, NULL);
-        }
-        json_array_append_new(list, v);
+    json_t *list = json_rows(rq, r);
+    if (!list) {
+        return xrpc_fail(rq, 500, NULL, NULL);
     }
     *out = list;
     return 0;
@@ -218,16 +229,11 @@ int api_admin_search_accounts(struct xrpc_req *rq)
                     &p, &r)) {
         return xrpc_fail(rq, 500, NULL, NULL);
     }
-    json_t *list = json_array();
-    int rows = PQntuples(r);
-    for (int i = 0; i < rows; i++) {
-        json_t *v = admin_json_column(rq, db_col_text(r, i, 0));
-        if (!v) {
-            json_decref(list);
-            return xrpc_fail(rq, 500, NULL, NULL);
-        }
-        json_array_append_new(list, v);
+    json_t *list = json_rows(rq, r);
+    if (!list) {
+        return xrpc_fail(rq, 500, NULL, NULL);
     }
+    int rows = PQntuples(r);
     json_t *out = json_pack("{s:o}", "accounts", list);
     if (rows == limit) {
         json_object_set_new(out, "cursor", json_string(db_col_text(r, rows - 1, 1)));
@@ -395,16 +401,11 @@ int api_admin_get_invite_codes(struct xrpc_req *rq)
     if (db_query_in(rq->db, rq->arena, sql, &p, &r)) {
         return xrpc_fail(rq, 500, NULL, NULL);
     }
-    json_t *list = json_array();
-    int rows = PQntuples(r);
-    for (int i = 0; i < rows; i++) {
-        json_t *v = admin_json_column(rq, db_col_text(r, i, 0));
-        if (!v) {
-            json_decref(list);
-            return xrpc_fail(rq, 500, NULL, NULL);
-        }
-        json_array_append_new(list, v);
+    json_t *list = json_rows(rq, r);
+    if (!list) {
+        return xrpc_fail(rq, 500, NULL, NULL);
     }
+    int rows = PQntuples(r);
     json_t *out = json_pack("{s:o}", "codes", list);
     if (rows == limit) {
         int64_t last = by_usage ? db_col_i64(r, rows - 1, 1) : db_col_time_us(r, rows - 1, 1);

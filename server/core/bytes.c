@@ -50,6 +50,22 @@ char *xstrndup(const char *s, size_t n)
     return p;
 }
 
+char *xprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        abort();
+    }
+    char *s = xmalloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
 void *xmemdup(const void *p, size_t n)
 {
     void *q = xmalloc(n);

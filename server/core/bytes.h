@@ -68,6 +68,8 @@ void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrndup(const char *s, size_t n);
+/* A formatted string in new memory; caller frees. */
+char *xprintf(const char *fmt, ...) PRINTF_LIKE(1, 2);
 void *xmemdup(const void *p, size_t n);
 
 #endif

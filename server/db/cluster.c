@@ -10,7 +10,6 @@
 #include <limits.h>
 #include <pwd.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,24 +47,6 @@ static const char cluster_settings[] =
     "log_timezone = 'UTC'\n"
     "log_min_messages = warning\n";
 
-static char *dup_printf(const char *fmt, ...) PRINTF_LIKE(1, 2);
-
-static char *dup_printf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        abort();
-    }
-    char *s = xmalloc((size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    return s;
-}
-
 static bool is_executable(const char *path)
 {
     return access(path, X_OK) == 0;
@@ -94,9 +75,9 @@ static char *find_bin_dir(void)
         if (*end != '\0') {
             continue;
         }
-        char *bin = dup_printf("%s/%s/bin", CLUSTER_PG_ROOT, e->d_name);
-        char *initdb = dup_printf("%s/initdb", bin);
-        char *pg_ctl = dup_printf("%s/pg_ctl", bin);
+        char *bin = xprintf("%s/%s/bin", CLUSTER_PG_ROOT, e->d_name);
+        char *initdb = xprintf("%s/initdb", bin);
+        char *pg_ctl = xprintf("%s/pg_ctl", bin);
         bool ok = is_executable(initdb) && is_executable(pg_ctl);
         free(initdb);
         free(pg_ctl);
@@ -117,7 +98,7 @@ static char *find_bin_dir(void)
  * child becomes the postgres user first. Returns the exit status, or -1 if it could not run. */
 static int run_cmd(const struct cluster *c, char *const argv[])
 {
-    char *log_path = dup_printf("%s/%s", c->root, CLUSTER_CMD_LOG);
+    char *log_path = xprintf("%s/%s", c->root, CLUSTER_CMD_LOG);
     pid_t pid = fork();
     if (pid < 0) {
         log_error(NULL, "could not fork: %s", strerror(errno));
@@ -236,7 +217,7 @@ static enum err make_parents(const char *path)
 /* Settings file, rewritten at every start so new releases can change them. */
 static enum err write_settings(const struct cluster *c)
 {
-    char *path = dup_printf("%s/%s", c->pgdata, CLUSTER_CONF);
+    char *path = xprintf("%s/%s", c->pgdata, CLUSTER_CONF);
     enum err e = ERR_OK;
     FILE *f = fopen(path, "w");
     if (!f) {
@@ -268,7 +249,7 @@ static enum err write_settings(const struct cluster *c)
 
 static enum err init_cluster(const struct cluster *c)
 {
-    char *initdb = dup_printf("%s/initdb", c->bin_dir);
+    char *initdb = xprintf("%s/initdb", c->bin_dir);
     char *const argv[] = {initdb,
                           "-D",
                           c->pgdata,
@@ -288,7 +269,7 @@ static enum err init_cluster(const struct cluster *c)
         log_error(NULL, "initdb failed (status %d): see %s/%s", st, c->root, CLUSTER_CMD_LOG);
         return ERR_INTERNAL;
     }
-    char *conf = dup_printf("%s/postgresql.conf", c->pgdata);
+    char *conf = xprintf("%s/postgresql.conf", c->pgdata);
     FILE *f = fopen(conf, "a");
     bool ok = f && fprintf(f, "\ninclude_if_exists = '%s'\n", CLUSTER_CONF) > 0;
     ok = f && fclose(f) == 0 && ok;
@@ -301,8 +282,8 @@ static enum err init_cluster(const struct cluster *c)
 
 static int pg_ctl(const struct cluster *c, const char *action)
 {
-    char *bin = dup_printf("%s/pg_ctl", c->bin_dir);
-    char *logfile = dup_printf("%s/%s", c->root, CLUSTER_LOG);
+    char *bin = xprintf("%s/pg_ctl", c->bin_dir);
+    char *logfile = xprintf("%s/%s", c->root, CLUSTER_LOG);
     char wait_s[16];
     snprintf(wait_s, sizeof wait_s, "%d", CLUSTER_START_WAIT_S);
     int st;
@@ -344,10 +325,10 @@ static char *url_escape(const char *s)
 static enum err create_database(struct cluster *c)
 {
     char *host = url_escape(c->socket_dir);
-    char *admin_url = dup_printf("postgresql:///postgres?host=%s&port=%d&user=%s", host,
-                                 CLUSTER_PORT, CLUSTER_SUPERUSER);
-    c->url = dup_printf("postgresql:///%s?host=%s&port=%d&user=%s", CLUSTER_DB_NAME, host,
-                        CLUSTER_PORT, CLUSTER_SUPERUSER);
+    char *admin_url = xprintf("postgresql:///postgres?host=%s&port=%d&user=%s", host, CLUSTER_PORT,
+                              CLUSTER_SUPERUSER);
+    c->url = xprintf("postgresql:///%s?host=%s&port=%d&user=%s", CLUSTER_DB_NAME, host,
+                     CLUSTER_PORT, CLUSTER_SUPERUSER);
     free(host);
     struct db db;
     db_init(&db, admin_url);
@@ -391,9 +372,9 @@ static enum err prepare(struct cluster *c, const char *data_dir, const char *bin
         log_error(NULL, "could not resolve data directory \"%s\": %s", data_dir, strerror(errno));
         return ERR_INTERNAL;
     }
-    c->root = dup_printf("%s/postgres", abs);
-    c->pgdata = dup_printf("%s/data", c->root);
-    c->socket_dir = dup_printf("%s/run", c->root);
+    c->root = xprintf("%s/postgres", abs);
+    c->pgdata = xprintf("%s/data", c->root);
+    c->socket_dir = xprintf("%s/run", c->root);
 
     /* sun_path holds 108 bytes with its NUL; PostgreSQL appends "/.s.PGSQL.<port>". */
     char sock[PATH_MAX];
@@ -464,7 +445,7 @@ enum err cluster_start(struct cluster *c, const char *data_dir, const char *bin_
     if (e != ERR_OK) {
         return e;
     }
-    char *version_file = dup_printf("%s/PG_VERSION", c->pgdata);
+    char *version_file = xprintf("%s/PG_VERSION", c->pgdata);
     bool exists = access(version_file, F_OK) == 0;
     free(version_file);
     if (!exists) {

@@ -354,24 +354,6 @@ static enum err set_field(struct config *cfg, const struct cfg_row *row, const c
     return ERR_INTERNAL;
 }
 
-static char *dup_printf(const char *fmt, ...) PRINTF_LIKE(1, 2);
-
-static char *dup_printf(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        abort();
-    }
-    char *s = xmalloc((size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    return s;
-}
-
 /* An empty variable counts as unset, as in the reference. */
 static bool env_set(const char *name)
 {
@@ -393,13 +375,13 @@ static enum err derive_defaults(struct config *cfg, char *why, size_t why_len)
         return fail(why, why_len, "PDS_PORT must be between 1 and 65535");
     }
     cfg->is_localhost = strcmp(cfg->hostname, "localhost") == 0;
-    cfg->public_url = cfg->is_localhost ? dup_printf("http://localhost:%d", cfg->port)
-                                        : dup_printf("https://%s", cfg->hostname);
+    cfg->public_url = cfg->is_localhost ? xprintf("http://localhost:%d", cfg->port)
+                                        : xprintf("https://%s", cfg->hostname);
     if (!cfg->service_did) {
-        cfg->service_did = dup_printf("did:web:%s", cfg->hostname);
+        cfg->service_did = xprintf("did:web:%s", cfg->hostname);
     }
     if (!cfg->service_name) {
-        cfg->service_name = dup_printf("%s PDS", cfg->hostname);
+        cfg->service_name = xprintf("%s PDS", cfg->hostname);
     }
     if (!env_set("PDS_WORKER_THREADS")) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -410,7 +392,7 @@ static enum err derive_defaults(struct config *cfg, char *why, size_t why_len)
                     WORKER_THREADS_MAX);
     }
     if (!cfg->blobstore_disk) {
-        cfg->blobstore_disk = dup_printf("%s/blocks", cfg->data_dir);
+        cfg->blobstore_disk = xprintf("%s/blocks", cfg->data_dir);
     }
     if (env_set("PDS_BLOBSTORE_S3_BUCKET") && env_set("PDS_BLOBSTORE_DISK_LOCATION")) {
         return fail(why, why_len,
@@ -425,13 +407,13 @@ static enum err derive_defaults(struct config *cfg, char *why, size_t why_len)
         return fail(why, why_len, "PDS_BLOB_SWEEP_INTERVAL must be at least 1 ms");
     }
     if (!cfg->blobstore_disk_tmp) {
-        cfg->blobstore_disk_tmp = dup_printf("%s/tmp", cfg->data_dir);
+        cfg->blobstore_disk_tmp = xprintf("%s/tmp", cfg->data_dir);
     }
     if (cfg->handle_domains.len == 0) {
         /* .localhost handles are disallowed by the handle spec, so a local server uses .test */
         list_parse(&cfg->handle_domains, cfg->is_localhost ? ".test" : "");
         if (!cfg->is_localhost) {
-            char *d = dup_printf(".%s", cfg->hostname);
+            char *d = xprintf(".%s", cfg->hostname);
             list_parse(&cfg->handle_domains, d);
             free(d);
         }
