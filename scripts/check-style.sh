@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # check-style.sh - the mechanical rules of docs/STYLE: banned C functions (curl's checksrc
-# list) and clang-format layout. Prints offenders and exits non-zero.
+# list), clang-format layout, and the dependency rules (scripts/check-deps.py, on build/). Prints offenders and exits non-zero.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 status=0
@@ -18,6 +18,14 @@ if command -v clang-format >/dev/null; then
     echo "$bad" >&2
     status=1
   fi
+fi
+# layering and circles (STYLE.md), read from the build tree's objects
+deps_build=${PDS_DEPS_BUILD:-build}
+if [ -d "$deps_build" ]; then
+  python3 scripts/check-deps.py "$deps_build" >&2 || status=1
+else
+  echo "style: no build tree at $deps_build, dependency rules not checked" >&2
+  status=1
 fi
 [ $status -eq 0 ] && echo "style: ok"
 exit $status

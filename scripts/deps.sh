@@ -6,8 +6,9 @@ set -euo pipefail
 build_pkgs=(build-essential cmake pkg-config clang libjansson-dev libsodium-dev
   libsecp256k1-dev libssl-dev libmicrohttpd-dev libpq-dev libcurl4-openssl-dev
   libunistring-dev postgresql)
-# what the tests add: SMTP and DNS servers they run on loopback, clang-format for the style check
-test_pkgs=(npm python3-aiosmtpd dnsmasq-base clang-format)
+# what the tests add: SMTP and DNS servers they run on loopback, clang-format for the style
+# check, Chromium (with a font, for readable screenshots) for the web pages
+test_pkgs=(npm python3-aiosmtpd dnsmasq-base clang-format chromium fonts-dejavu-core)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = test ]; then

@@ -7,7 +7,7 @@
 #include "blob/sweep.h"
 #include "db/db.h"
 #include "db/log.h"
-#include "main/config.h"
+#include "config/config.h"
 
 static pthread_mutex_t svc_lock = PTHREAD_MUTEX_INITIALIZER;
 /* guarded by svc_lock: */

@@ -85,6 +85,17 @@ int xrpc_reply_static(struct xrpc_req *rq, int status, const char *content_type,
     return status;
 }
 
+int xrpc_reply_const(struct xrpc_req *rq, int status, const char *content_type, const void *data,
+                     size_t len)
+{
+    reset_body(rq);
+    rq->resp.status = status;
+    rq->resp.content_type = content_type;
+    rq->resp.body = data;
+    rq->resp.body_len = len;
+    return status;
+}
+
 int xrpc_reply_empty(struct xrpc_req *rq, int status)
 {
     reset_body(rq);

@@ -1,7 +1,7 @@
-/* router.h - the route tables: one line per XRPC method (NSID) and one per plain path
- * (/, /robots.txt, /.well-known/...). Tables are constant; lookups are thread-safe.
- * To add an endpoint: write its handler in server/api/<group>.c, declare it in api/api.h,
- * and add one line to the table in router.c. */
+/* router.h - finding a request's route in the route tables the program installs at start-up
+ * (one table per area, e.g. server/api/<group>/routes.c: one line per XRPC method, named by
+ * its NSID, or per plain path, named from its leading "/"). Installed once, before the HTTP
+ * server starts, and read-only afterwards: lookups are thread-safe. */
 #ifndef PDS_HTTP_ROUTER_H
 #define PDS_HTTP_ROUTER_H
 
@@ -38,16 +38,24 @@ struct xrpc_route {
     xrpc_body_fn *on_body; /* NULL: buffer the body into rq->body */
 };
 
+/* A constant table of routes. Names starting with "/" are plain paths; the rest NSIDs. */
+struct route_table {
+    const struct xrpc_route *routes;
+    size_t len;
+};
+
+/* Installs the tables (kept by reference: they must outlive the server) and the fallback
+ * route for NSIDs no table has (NULL: 501 MethodNotImplemented). Call before
+ * http_server_start; not thread-safe against lookups. */
+void router_install(const struct route_table *const *tables, size_t n,
+                    const struct xrpc_route *fallback);
+
 /* The XRPC route for nsid, NULL when unknown. */
 const struct xrpc_route *router_find_xrpc(const char *nsid);
 /* The plain route for path (exact, then ROUTE_PREFIX entries), NULL when none. */
 const struct xrpc_route *router_find_path(const char *path);
-/* Handler for NSIDs we do not implement (e.g. proxying app.bsky.* to the AppView); NULL
- * means answer 501 MethodNotImplemented, as the reference does. */
+/* Handler for NSIDs no table has (e.g. proxying app.bsky.* to the AppView); NULL means
+ * answer 501 MethodNotImplemented, as the reference does. */
 const struct xrpc_route *router_fallback(void);
-
-/* For tests and docs: the tables themselves. */
-const struct xrpc_route *router_xrpc_table(size_t *n);
-const struct xrpc_route *router_path_table(size_t *n);
 
 #endif

@@ -27,7 +27,7 @@
 #include "http/router.h"
 #include "http/xrpc.h"
 #include "http/xrpc_error.h"
-#include "main/config.h"
+#include "config/config.h"
 
 #define STREAM_BLOCK_BYTES (64 << 10) /* chunk size asked of streaming responses */
 #define XRPC_PREFIX        "/xrpc/"

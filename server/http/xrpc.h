@@ -151,6 +151,9 @@ int xrpc_reply_bytes(struct xrpc_req *rq, int status, const char *content_type, 
 int xrpc_reply_buf(struct xrpc_req *rq, int status, const char *content_type, struct buf *b);
 /* Text that outlives the request (a literal); not copied. */
 int xrpc_reply_static(struct xrpc_req *rq, int status, const char *content_type, const char *text);
+/* Bytes that outlive the request (embedded files); not copied. */
+int xrpc_reply_const(struct xrpc_req *rq, int status, const char *content_type, const void *data,
+                     size_t len);
 /* No body and no Content-Type (a procedure without output). */
 int xrpc_reply_empty(struct xrpc_req *rq, int status);
 /* Body produced by fn after the handler returns; size -1 when unknown (chunked). free_ctx

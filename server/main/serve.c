@@ -4,9 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "api/app.h"
-#include "api/crawlers.h"
-#include "api/sync_subscribe.h"
+#include "api/common/app.h"
+#include "api/routes.h"
+#include "api/sync/crawlers.h"
+#include "api/sync/subscribe.h"
 #include "blob/blobsvc.h"
 #include "db/cluster.h"
 #include "db/db.h"
@@ -14,8 +15,9 @@
 #include "db/migrate.h"
 #include "db/sequencer.h"
 #include "http/server.h"
+#include "web/web.h"
 #include "main/commands.h"
-#include "main/config.h"
+#include "config/config.h"
 
 #define DB_START_WAIT_MS 30000 /* an external database that is still starting up */
 
@@ -113,6 +115,10 @@ int cmd_serve(int argc, char **argv)
         log_error(NULL, "%s", why);
         goto out;
     }
+    if (web_init(&cfg) != ERR_OK) { /* keys of the web pages (CSRF) */
+        log_error(NULL, "web pages: no JWT secret to derive their keys from");
+        goto out;
+    }
     if (blobsvc_start(&cfg) != ERR_OK) { /* the blob store and its sweeper */
         goto out;
     }
@@ -123,6 +129,7 @@ int cmd_serve(int argc, char **argv)
         sync_subscribe_start(&cfg, url, crawlers_notify, crawlers) != ERR_OK) {
         goto out;
     }
+    api_routes_install();
     if (http_server_start(&cfg, &http) != ERR_OK) {
         goto out;
     }
@@ -137,6 +144,7 @@ out:
     crawlers_stop(crawlers);
     sequencer_stop(sequencer);
     app_clear();
+    web_clear();
     cluster_stop(&cluster);
     config_clear(&cfg);
     if (rc != 0) {

@@ -5,3 +5,4 @@ export * from './plc.mjs';
 export * from './pds.mjs';
 export * from './accounts.mjs';
 export * from './env.mjs';
+export * from './browser.mjs';

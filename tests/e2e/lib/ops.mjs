@@ -160,6 +160,7 @@ export async function runPdsadmin(args, { env = {}, input = '', timeoutMs = 6000
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
   child.stderr.on('data', (d) => (stderr += d));
+  child.stdin.on('error', () => {}); // a command that exits without reading its input (EPIPE)
   child.stdin.end(input);
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   const code = await new Promise((r) => child.on('close', (c) => r(c)));

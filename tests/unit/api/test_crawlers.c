@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "api/crawlers.h"
+#include "api/sync/crawlers.h"
 
 #define MAX_HITS 64
 

@@ -2,8 +2,8 @@
  * messages) and the PROTECTED / PRIVILEGED method lists of service auth and proxying. */
 #include "unit/test.h"
 
-#include "api/proxy.h"
-#include "api/server_service_auth.h"
+#include "api/proxy/proxy.h"
+#include "api/server/service_auth.h"
 
 static void test_proxy_header_parse(void)
 {

@@ -13,9 +13,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "api/api.h"
+#include "api/host/host.h"
+#include "api/server/server.h"
 #include "http/router.h"
-#include "main/config.h"
+#include "config/config.h"
 #include "unit/test.h"
 
 /* Handlers of the test routes */
@@ -143,7 +144,7 @@ static int upgrade(struct xrpc_req *rq)
     return xrpc_reply_upgrade(rq, upgraded, NULL);
 }
 
-/* The link seam: these replace http/router.c for this test. */
+/* The routes this test installs in place of the program's. */
 
 static const struct xrpc_route test_xrpc[] = {
     {"com.atproto.server.describeServer", HTTP_GET, api_server_describe_server, NULL, 0, 0, NULL},
@@ -157,49 +158,11 @@ static const struct xrpc_route test_xrpc[] = {
     {"test.stream.out", HTTP_GET, stream_out, NULL, 0, 0, NULL},
     {"test.upgrade", HTTP_GET, upgrade, NULL, 0, 0, NULL},
     {"test.stream.in", HTTP_POST, stream_in, XRPC_INPUT_ANY, 1 << 20, 0, count_chunk},
-};
-
-static const struct xrpc_route test_paths[] = {
     {"/", HTTP_GET, api_basic_root, NULL, 0, 0, NULL},
     {"/xrpc/_health", HTTP_GET, api_basic_health, NULL, 0, 0, NULL},
 };
-
-const struct xrpc_route *router_find_xrpc(const char *nsid)
-{
-    for (size_t i = 0; i < ARRAY_LEN(test_xrpc); i++) {
-        if (strcmp(test_xrpc[i].name, nsid) == 0) {
-            return &test_xrpc[i];
-        }
-    }
-    return NULL;
-}
-
-const struct xrpc_route *router_find_path(const char *path)
-{
-    for (size_t i = 0; i < ARRAY_LEN(test_paths); i++) {
-        if (strcmp(test_paths[i].name, path) == 0) {
-            return &test_paths[i];
-        }
-    }
-    return NULL;
-}
-
-const struct xrpc_route *router_fallback(void)
-{
-    return NULL;
-}
-
-const struct xrpc_route *router_xrpc_table(size_t *n)
-{
-    *n = ARRAY_LEN(test_xrpc);
-    return test_xrpc;
-}
-
-const struct xrpc_route *router_path_table(size_t *n)
-{
-    *n = ARRAY_LEN(test_paths);
-    return test_paths;
-}
+static const struct route_table test_table = {test_xrpc, ARRAY_LEN(test_xrpc)};
+static const struct route_table *const test_tables[] = {&test_table};
 
 /* Client side */
 
@@ -554,6 +517,7 @@ int main(void)
     for (int attempt = 0; attempt < 20 && !srv; attempt++) {
         port = 20000 + (int)((getpid() * 7 + attempt * 131) % 30000);
         cfg.port = port;
+        router_install(test_tables, ARRAY_LEN(test_tables), NULL);
         if (http_server_start(&cfg, &srv) != ERR_OK) {
             srv = NULL;
         }
