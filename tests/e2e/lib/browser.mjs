@@ -2,7 +2,6 @@
 // the flags this sandbox needs, and screenshots kept for a person to look at:
 //   build/screenshots/<suite>/<nn>-<name>.png   (PDS_E2E_SCREENSHOTS overrides the folder)
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { repoRoot } from './util.mjs';
@@ -18,15 +17,13 @@ export const DESKTOP = { viewport: { width: 1280, height: 900 } };
  * that a page loaded cleanly (a CSP violation shows up there).
  */
 export async function startBrowser(suite) {
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pds-chromium-'));
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: [
       '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      `--user-data-dir=${userDataDir}`,
-    ],
+    ], // playwright gives each launch a fresh temporary profile of its own
   });
   const dir = path.resolve(process.env.PDS_E2E_SCREENSHOTS || path.join(repoRoot, 'build/screenshots'), suite);
   fs.rmSync(dir, { recursive: true, force: true });
@@ -52,7 +49,6 @@ export async function startBrowser(suite) {
     },
     async close() {
       await browser.close();
-      fs.rmSync(userDataDir, { recursive: true, force: true });
     },
   };
 }
