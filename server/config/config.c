@@ -12,6 +12,7 @@
 
 #include "config/config_table.h"
 #include "core/bytes.h"
+#include "core/syntax.h"
 #include "db/log.h"
 
 #define WORKER_THREADS_MAX 1024 /* far past any sensible count; catches typos */
@@ -261,6 +262,10 @@ enum err config_load(struct config *cfg, char *why, size_t why_len)
     enum err e = derive_defaults(cfg, why, why_len);
     if (!e) {
         e = check_colors(cfg, why, why_len);
+    }
+    if (!e && cfg->lexicon_authority_did &&
+        !syntax_did_valid(bytes_str(cfg->lexicon_authority_did))) {
+        e = config_fail(why, why_len, "PDS_LEXICON_AUTHORITY_DID must be a DID");
     }
     if (e) {
         return e;

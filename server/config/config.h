@@ -69,6 +69,8 @@ struct config {
     char *did_plc_url;                 /* PDS_DID_PLC_URL, no trailing / */
     struct config_list handle_domains; /* PDS_SERVICE_HANDLE_DOMAINS, each starts with "." */
     char *recovery_did_key;            /* PDS_RECOVERY_DID_KEY, or NULL */
+    char *lexicon_authority_did;       /* PDS_LEXICON_AUTHORITY_DID, or NULL: DNS */
+    int64_t lexicon_cache_ttl_ms;      /* PDS_LEXICON_CACHE_TTL */
     int64_t id_resolver_timeout_ms;    /* PDS_ID_RESOLVER_TIMEOUT */
     int64_t did_cache_stale_ttl_ms;    /* PDS_DID_CACHE_STALE_TTL */
     int64_t did_cache_max_ttl_ms;      /* PDS_DID_CACHE_MAX_TTL */

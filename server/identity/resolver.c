@@ -439,6 +439,11 @@ enum err resolver_handle_dns(struct resolver *r, const char *handle, char did[RE
     }
     char name[SYNTAX_HANDLE_BUF + 16];
     snprintf(name, sizeof(name), "_atproto.%s", norm);
+    return resolver_txt_did(r, name, did);
+}
+
+enum err resolver_txt_did(struct resolver *r, const char *name, char did[RESOLVER_DID_MAX])
+{
     uint8_t *ans = xmalloc(DNS_ANSWER_MAX_BYTES);
     int len = 0;
     enum err e = dns_query(r, name, ans, &len);

@@ -73,4 +73,11 @@ enum err resolver_handle_http(struct resolver *r, const char *handle,
                               char did[RESOLVER_DID_MAX]) MUST_CHECK;
 void resolver_forget_handle(struct resolver *r, const char *handle);
 
+/* The DID that the TXT records of DNS name publish as "did=<did>" (uncached): the handle
+ * method's lookup for any name, such as a Lexicon authority's "_lexicon.<domain>". Other
+ * TXT values are ignored; ERR_NOT_FOUND when none names a DID, ERR_CONFLICT for two
+ * different DIDs, ERR_UPSTREAM when DNS fails. */
+enum err resolver_txt_did(struct resolver *r, const char *name,
+                          char did[RESOLVER_DID_MAX]) MUST_CHECK;
+
 #endif

@@ -612,6 +612,9 @@ static bool accept_matches(struct bytes accept, struct bytes type, struct bytes 
 
 bool scope_allows_blob(const struct scope_set *s, struct bytes mime)
 {
+    if (s->transition_generic) {
+        return true; /* reference ScopePermissionsTransition: every upload, whatever its type */
+    }
     /* Content-Type parameters (";charset=...") do not take part */
     size_t semi = find(mime, 0, ';');
     while (semi > 0 && mime.ptr[semi - 1] == ' ') {
@@ -625,9 +628,6 @@ bool scope_allows_blob(const struct scope_set *s, struct bytes mime)
     struct bytes type = sub(mime, 0, slash), subtype = sub(mime, slash + 1, mime.len);
     if (!mime_name_valid(type) || !mime_name_valid(subtype)) {
         return false; /* also refuses a '*' or a second '/' in the request's type */
-    }
-    if (s->transition_generic) {
-        return true;
     }
     for (size_t i = 0; i < s->nperms; i++) {
         const struct scope_perm *p = &s->perms[i];
