@@ -6,8 +6,13 @@ set -euo pipefail
 build_pkgs=(build-essential cmake pkg-config clang libjansson-dev libsodium-dev
   libsecp256k1-dev libssl-dev libmicrohttpd-dev libpq-dev libcurl4-openssl-dev
   libunistring-dev postgresql)
-# what the tests add: SMTP and DNS servers they run on loopback, clang-format for the style check
-test_pkgs=(npm python3-aiosmtpd dnsmasq-base clang-format)
+# what the tests add: SMTP and DNS servers they run on loopback, clang-format for the style
+# check, clang's sanitizer and libFuzzer runtimes (clang's headers only recommend them, so
+# --no-install-recommends leaves them out), and for the deployment tests curl (the image's
+# HEALTHCHECK), python3-yaml (compose.yaml), systemd (systemd-analyze on the unit) and
+# openssl (test certificates)
+test_pkgs=(npm python3-aiosmtpd dnsmasq-base clang-format libclang-rt-dev curl python3-yaml
+  systemd openssl)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = test ]; then
