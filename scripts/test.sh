@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test.sh - the project's test command (README, .ci/run): installs what is missing, builds
 # the release binary and a sanitizer build (clang, ASan + UBSan, libFuzzer), then runs every
-# kind of test: style, builds (Release with gcc and clang, a packager's flags), unit,
+# kind of test: style (layout, banned calls, no two files needing each other), builds (Release with gcc and clang, a packager's flags), unit,
 # interop, fuzz (bounded), pg, e2e. Exits non-zero on any failure.
 #   scripts/test.sh            everything
 #   scripts/test.sh unit       one kind (style|builds|unit|interop|fuzz|pg|e2e)
@@ -56,6 +56,7 @@ for kind in $kinds; do
   case $kind in
   style)
     bash scripts/check-style.sh || failed+=(style)
+    bash scripts/check-file-deps.sh build || failed+=(style:file-deps)
     ;;
   builds)
     # every target warning-free at -O3 with both compilers (gcc finds more at -O3 than at

@@ -73,7 +73,7 @@ int cli_status(struct cli *c, int argc, char **argv);
 int cli_create_invite_code(struct cli *c, int argc, char **argv);
 int cli_request_crawl(struct cli *c, int argc, char **argv);
 
-/* pdsadmin.c: shared helpers. */
+/* cli_common.c: the helpers every command uses. */
 /* Prints "pdsadmin: <message>" to stderr. */
 void cli_error(const char *fmt, ...) PRINTF_LIKE(1, 2);
 /* A new random password of CLI_PASSWORD_CHARS letters and digits (kernel randomness). */
