@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test.sh - the project's test command (README, .ci/run): installs what is missing, builds
 # the release binary and a sanitizer build (clang, ASan + UBSan, libFuzzer), then runs every
-# kind of test: style (layout, banned calls, no two files needing each other), builds (Release with gcc and clang, a packager's flags), unit,
-# interop, fuzz (bounded), pg, e2e. Exits non-zero on any failure.
+# kind of test: style (layout, banned calls, no two files needing each other), builds
+# (Release with gcc and clang, a packager's flags), unit, interop, fuzz (bounded), pg, e2e.
+# Exits non-zero on any failure.
 #   scripts/test.sh            everything
 #   scripts/test.sh unit       one kind (style|builds|unit|interop|fuzz|pg|e2e)
 set -euo pipefail
