@@ -155,6 +155,16 @@ deb $mirror $suite-updates main
 deb $sec_mirror $suite-security main
 EOF
   [[ -s "$root/etc/hosts" ]] || printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' >"$root/etc/hosts"
+  # A network that intercepts TLS (as this machine's may) needs its CAs on any machine: the
+  # host's local CAs are trusted in the root too, by the system and by npm.
+  if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+    cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+    chroot "$root" /usr/sbin/update-ca-certificates >/dev/null 2>&1 ||
+      die "update-ca-certificates failed in the root"
+    echo "cafile=/etc/ssl/certs/ca-certificates.crt" >"$root/etc/npmrc"
+    log "the host's local CAs trusted in the root:" \
+      "$(cd /usr/local/share/ca-certificates && echo *.crt)"
+  fi
   # A chroot has no init: package scripts must not start daemons (PostgreSQL's "main"
   # cluster) that would outlive their phase; the tests start their own clusters.
   printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
