@@ -4,6 +4,7 @@
 
 #include "core/hex.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -77,7 +78,10 @@ static const struct cfg_row cfg_table[] = {
     {"PDS_HOSTNAME", CFG_STR, F(hostname), "localhost", NULL, NULL, SEC_SERVICE,
      "Public host name of this PDS (no scheme, no port). `localhost` means a local development server."},
     {"PDS_PORT", CFG_INT, F(port), "2583", NULL, "port", SEC_SERVICE,
-     "TCP port the HTTP server listens on (all interfaces)."},
+     "TCP port the HTTP server listens on (at PDS_LISTEN_ADDRESS)."},
+    /* listening (set-up) */
+    {"PDS_LISTEN_ADDRESS", CFG_STR, F(listen_address), NULL, "`127.0.0.1` with hostname `localhost`, else `::`", "IP address", SEC_SERVICE,
+     "Address the HTTP server listens on: an IPv4 or IPv6 address (`[...]` allowed). `::` is every interface, IPv6 and IPv4 (IPv4 alone where the machine has no IPv6), as the reference listens; `0.0.0.0` every IPv4 interface. With hostname `localhost`, a development server whose generated admin password is meant for this machine only, the default is loopback; set `::` to reach it from other machines."},
     {"PDS_SERVICE_DID", CFG_STR, F(service_did), NULL, "`did:web:<hostname>`", NULL, SEC_SERVICE,
      "DID of this service, reported by describeServer and used as the audience of service tokens."},
     {"PDS_SERVICE_NAME", CFG_STR, F(service_name), NULL, "`<hostname> PDS`", NULL, SEC_SERVICE,
@@ -361,6 +365,18 @@ static bool env_set(const char *name)
     return v && *v;
 }
 
+/* True for an IPv4 or IPv6 literal; drops the brackets of "[v6]". */
+static bool listen_address_valid(char *a)
+{
+    size_t n = strlen(a);
+    if (n >= 2 && a[0] == '[' && a[n - 1] == ']') {
+        memmove(a, a + 1, n - 2);
+        a[n - 2] = '\0';
+    }
+    unsigned char bin[sizeof(struct in6_addr)];
+    return inet_pton(AF_INET, a, bin) == 1 || inet_pton(AF_INET6, a, bin) == 1;
+}
+
 /* Defaults that depend on other settings. */
 static enum err derive_defaults(struct config *cfg, char *why, size_t why_len)
 {
@@ -375,6 +391,16 @@ static enum err derive_defaults(struct config *cfg, char *why, size_t why_len)
         return fail(why, why_len, "PDS_PORT must be between 1 and 65535");
     }
     cfg->is_localhost = strcmp(cfg->hostname, "localhost") == 0;
+    if (!cfg->listen_address) {
+        /* a development server's generated admin password is for this machine only */
+        cfg->listen_address = xprintf("%s", cfg->is_localhost ? "127.0.0.1" : "::");
+    }
+    if (!listen_address_valid(cfg->listen_address)) {
+        return fail(why, why_len,
+                    "PDS_LISTEN_ADDRESS must be an IPv4 or IPv6 address (127.0.0.1, ::1, 0.0.0.0, "
+                    "::), not \"%s\"",
+                    cfg->listen_address);
+    }
     cfg->public_url = cfg->is_localhost ? xprintf("http://localhost:%d", cfg->port)
                                         : xprintf("https://%s", cfg->hostname);
     if (!cfg->service_did) {

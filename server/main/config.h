@@ -44,6 +44,10 @@ struct config {
     char *logo_url;               /* PDS_LOGO_URL, or NULL */
     char *support_url;            /* PDS_SUPPORT_URL, or NULL */
 
+    /* Listening (set-up) */
+    char *listen_address; /* PDS_LISTEN_ADDRESS: an IPv4 or IPv6 literal, validated; default
+                           * 127.0.0.1 with hostname localhost, else :: (all interfaces) */
+
     /* Storage */
     char *data_dir;                       /* PDS_DATA_DIRECTORY */
     char *database_url;                   /* PDS_DATABASE_URL; NULL = private cluster in data_dir */
