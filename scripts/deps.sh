@@ -5,7 +5,7 @@ set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config clang libjansson-dev libsodium-dev
   libsecp256k1-dev libssl-dev libmicrohttpd-dev libpq-dev libcurl4-openssl-dev
-  libunistring-dev postgresql)
+  libunistring-dev postgresql acl) # acl: run.sh as root lets the postgres user reach ./data
 # what the tests add: SMTP and DNS servers they run on loopback, clang-format for the style
 # check, clang's sanitizer and libFuzzer runtimes (clang's headers only recommend them, so
 # --no-install-recommends leaves them out), and for the deployment tests curl (the image's

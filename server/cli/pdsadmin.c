@@ -28,7 +28,11 @@ static const char usage_text[] =
     "Settings come from the same place as the server's: the environment, else the env file\n"
     "(PDS_ENV_FILE, else " CLI_ENV_FILE_DEFAULT ", else " CLI_ENV_FILE_FALLBACK
     "). PDS_ADMIN_PASSWORD is the admin\n"
-    "password; the server is PDS_ADMIN_URL, else http://localhost:<PDS_PORT>.\n"
+    "password, else the one a development server generated into "
+    "<PDS_DATA_DIRECTORY>/" CLI_SECRETS_FILE
+    "\n(the data directory defaults to " CLI_DATA_DIR_DEFAULT
+    ", as the server's). The server is PDS_ADMIN_URL, else\n"
+    "http://localhost:<PDS_PORT> (or PDS_LISTEN_ADDRESS when that names one address).\n"
     "Exit status: 0 done, 1 failed, 2 bad command line.\n";
 
 /* Global options before the command: --url, --admin-password, --env-file. Consumes them;
