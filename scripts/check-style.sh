@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # check-style.sh - the mechanical rules of docs/STYLE: banned C functions (curl's checksrc
-# list), clang-format layout, and the dependency rules (scripts/check-deps.py, on build/). Prints offenders and exits non-zero.
+# list), clang-format layout, and the dependency rules (scripts/check-deps.py on build/:
+# no upward include or symbol, no two files needing each other). Prints offenders and exits
+# non-zero.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 status=0

@@ -5,10 +5,15 @@ set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config clang libjansson-dev libsodium-dev
   libsecp256k1-dev libssl-dev libmicrohttpd-dev libpq-dev libcurl4-openssl-dev
-  libunistring-dev postgresql)
+  libunistring-dev postgresql acl) # acl: run.sh as root lets the postgres user reach ./data
 # what the tests add: SMTP and DNS servers they run on loopback, clang-format for the style
-# check, Chromium (with a font, for readable screenshots) for the web pages
-test_pkgs=(npm python3-aiosmtpd dnsmasq-base clang-format chromium fonts-dejavu-core)
+# check, clang's sanitizer and libFuzzer runtimes (clang's headers only recommend them, so
+# --no-install-recommends leaves them out), for the deployment tests curl (the image's
+# HEALTHCHECK), python3-yaml (compose.yaml), systemd (systemd-analyze on the unit) and
+# openssl (test certificates), python3 for the dependency check, and Chromium (with a font,
+# for readable screenshots) for the web pages
+test_pkgs=(npm python3-aiosmtpd dnsmasq-base clang-format libclang-rt-dev curl python3-yaml
+  systemd openssl python3 chromium fonts-dejavu-core)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = test ]; then

@@ -33,9 +33,20 @@ if ! have_node22; then
   fi
   tmp="$(mktemp -d)"
   trap 'rm -rf "$tmp"' EXIT
-  log "fetching $node_pkg@$node_version"
-  (cd "$tmp" && "$sys_npm" pack --silent "$node_pkg@$node_version" >/dev/null 2>&1)
-  tarball="$(ls "$tmp"/*.tgz)"
+  registry="$("$sys_npm" config get registry 2>/dev/null || echo "the npm registry")"
+  log "fetching $node_pkg@$node_version from $registry"
+  # npm's own messages are kept and shown only when the download fails
+  if ! (cd "$tmp" && "$sys_npm" pack --loglevel=error "$node_pkg@$node_version" >"$tmp/pack.log" 2>&1); then
+    sed 's/^/setup-node:   /' "$tmp/pack.log" >&2
+    log "could not download $node_pkg@$node_version from $registry (npm pack failed: see above;" \
+      "behind a proxy, set npm's https-proxy)"
+    exit 1
+  fi
+  tarball="$(ls "$tmp"/*.tgz 2>/dev/null || true)"
+  if [[ -z "$tarball" ]]; then
+    log "npm pack $node_pkg@$node_version succeeded but left no tarball in $tmp"
+    exit 1
+  fi
   rm -rf "$node_dir.partial"
   mkdir -p "$node_dir.partial"
   tar -xzf "$tarball" -C "$node_dir.partial" --strip-components=1

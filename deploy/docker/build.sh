@@ -1,7 +1,7 @@
 #!/bin/sh
 # build.sh - the image's build steps (Dockerfile stage "build"), also run without Docker by
-# scripts/docker-build-test.sh: the project's tested optimised build (RelWithDebInfo: -O2;
-# -O3 trips a -Werror false positive in core/syntax.c), installed stripped.
+# scripts/docker-build-test.sh: the project's optimised build with debug information
+# (RelWithDebInfo, -O2), installed stripped.
 #   deploy/docker/build.sh <source dir> <build dir> <install root>
 # Installs <install root>/usr/local/bin/pds and pdsadmin. No network access.
 set -eu

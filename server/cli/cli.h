@@ -23,6 +23,8 @@ enum cli_exit {
 #define CLI_ENV_FILE_DEFAULT   "/pds/pds.env"     /* the reference's */
 #define CLI_ENV_FILE_FALLBACK  "/etc/pds/pds.env" /* deploy/install.sh's */
 #define CLI_PORT_DEFAULT       2583               /* pds serve's PDS_PORT default */
+#define CLI_DATA_DIR_DEFAULT   "./data"           /* pds serve's PDS_DATA_DIRECTORY default */
+#define CLI_SECRETS_FILE       "secrets.env"      /* pds serve's generated dev secrets, in it */
 #define CLI_PASSWORD_CHARS     24                 /* generated passwords, as the reference */
 #define CLI_HTTP_TIMEOUT_MS    30000              /* one request, start to end */
 #define CLI_CONNECT_TIMEOUT_MS 5000
@@ -35,6 +37,7 @@ struct cli {
     const char *hostname;       /* PDS_HOSTNAME, or NULL */
     const char *crawlers;       /* PDS_CRAWLERS (comma list), or NULL */
     const char *env_file;       /* the file read, or NULL */
+    const char *secrets_file;   /* the data directory's secrets file looked in, or NULL */
     bool json;                  /* --json: machine-readable output */
     bool yes;                   /* --yes: skip confirmations */
 };
@@ -44,8 +47,10 @@ void cli_clear(struct cli *c);
 
 /* cli_config.c: resolves the settings. Order: flags (already in c), then environment
  * variables, then the env file (PDS_ENV_FILE, else CLI_ENV_FILE_DEFAULT, else
- * CLI_ENV_FILE_FALLBACK; a file named explicitly must exist). The URL: --url, PDS_ADMIN_URL,
- * else http://localhost:<PDS_PORT>. Returns CLI_OK or prints why and returns CLI_FAIL. */
+ * CLI_ENV_FILE_FALLBACK; a file named explicitly must exist). The admin password last from
+ * the development secrets pds serve generates (<PDS_DATA_DIRECTORY, else ./data>/secrets.env).
+ * The URL: --url, PDS_ADMIN_URL, else http://<PDS_LISTEN_ADDRESS when one address, else
+ * localhost>:<PDS_PORT, else 2583>. Returns CLI_OK or prints why and returns CLI_FAIL. */
 int cli_config_resolve(struct cli *c, const char *env_file_flag);
 
 /* cli_http.c: one XRPC call. nsid is the method; query a preformatted query string (may be
@@ -73,7 +78,7 @@ int cli_status(struct cli *c, int argc, char **argv);
 int cli_create_invite_code(struct cli *c, int argc, char **argv);
 int cli_request_crawl(struct cli *c, int argc, char **argv);
 
-/* pdsadmin.c: shared helpers. */
+/* cli_common.c: the helpers every command uses. */
 /* Prints "pdsadmin: <message>" to stderr. */
 void cli_error(const char *fmt, ...) PRINTF_LIKE(1, 2);
 /* A new random password of CLI_PASSWORD_CHARS letters and digits (kernel randomness). */

@@ -1,7 +1,9 @@
 /* cli_config.c - pdsadmin's settings: the server's env file (KEY=VALUE lines, as systemd's
- * EnvironmentFile and docker's env_file read them), the environment, and flags. */
+ * EnvironmentFile and docker's env_file read them), the environment, flags, and the
+ * development secrets pds serve generates into its data directory. */
 #include "cli/cli.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +14,8 @@
 
 /* Settings pdsadmin reads from the file when the environment lacks them. */
 static const char *const file_keys[] = {
-    "PDS_HOSTNAME", "PDS_PORT", "PDS_ADMIN_PASSWORD", "PDS_CRAWLERS", "PDS_ADMIN_URL",
+    "PDS_HOSTNAME",  "PDS_PORT",           "PDS_ADMIN_PASSWORD", "PDS_CRAWLERS",
+    "PDS_ADMIN_URL", "PDS_DATA_DIRECTORY", "PDS_LISTEN_ADDRESS",
 };
 
 struct file_values {
@@ -87,13 +90,9 @@ static enum err read_env_file(const char *path, struct file_values *fv)
     return ERR_OK;
 }
 
-/* The environment's value, else the file's; NULL when neither (empty counts as unset). */
-static const char *setting(const struct file_values *fv, const char *key)
+/* The file's value of key; NULL when absent or empty. */
+static const char *file_value(const struct file_values *fv, const char *key)
 {
-    const char *v = getenv(key);
-    if (v && *v) {
-        return v;
-    }
     for (size_t i = 0; i < ARRAY_LEN(file_keys); i++) {
         if (strcmp(key, file_keys[i]) == 0 && fv->v[i] && *fv->v[i]) {
             return fv->v[i];
@@ -102,14 +101,87 @@ static const char *setting(const struct file_values *fv, const char *key)
     return NULL;
 }
 
+/* The environment's value, else the file's; NULL when neither (empty counts as unset). */
+static const char *setting(const struct file_values *fv, const char *key)
+{
+    const char *v = getenv(key);
+    return v && *v ? v : file_value(fv, key);
+}
+
+static void file_values_clear(struct file_values *fv)
+{
+    for (size_t i = 0; i < ARRAY_LEN(file_keys); i++) {
+        if (fv->v[i]) {
+            explicit_bzero(fv->v[i], strlen(fv->v[i]));
+            free(fv->v[i]);
+            fv->v[i] = NULL;
+        }
+    }
+}
+
 static const char *keep(const char *s)
 {
     return s ? xstrndup(s, strlen(s)) : NULL;
 }
 
+/* The admin password of a development server (hostname localhost or PDS_DEV_MODE), which
+ * pds serve generates into <data directory>/secrets.env: the data directory found as the
+ * server finds it (the environment, the env file, else the server's default, relative to the
+ * working directory). A missing file is no error; c->secrets_file names it either way. */
+static enum err read_dev_secrets(struct cli *c, const struct file_values *fv)
+{
+    const char *data = setting(fv, "PDS_DATA_DIRECTORY");
+    c->secrets_file = xprintf("%s/%s", data ? data : CLI_DATA_DIR_DEFAULT, CLI_SECRETS_FILE);
+    struct file_values secrets = {0};
+    enum err e = read_env_file(c->secrets_file, &secrets);
+    if (e == ERR_OK) {
+        c->admin_password = keep(file_value(&secrets, "PDS_ADMIN_PASSWORD"));
+    }
+    file_values_clear(&secrets);
+    return e == ERR_NOT_FOUND ? ERR_OK : e;
+}
+
+/* The server's URL when PDS_ADMIN_URL is not given: http://<host>:<PDS_PORT>, the host being
+ * PDS_LISTEN_ADDRESS when that names one address, else localhost (the server's defaults,
+ * loopback or every interface, both answer there). NULL (printed) on a bad setting. */
+static char *default_url(const struct file_values *fv)
+{
+    const char *port = setting(fv, "PDS_PORT");
+    char *end = NULL;
+    long p = port ? strtol(port, &end, 10) : CLI_PORT_DEFAULT;
+    if (port && (*end != '\0' || p < 1 || p > 65535)) {
+        cli_error("PDS_PORT must be a port number, not \"%s\"", port);
+        return NULL;
+    }
+    const char *listen = setting(fv, "PDS_LISTEN_ADDRESS");
+    if (!listen) {
+        return xprintf("http://localhost:%ld", p);
+    }
+    char addr[INET6_ADDRSTRLEN + 2];
+    size_t n = strlen(listen);
+    if (n >= 2 && listen[0] == '[' && listen[n - 1] == ']') { /* the server allows "[v6]" */
+        listen++;
+        n -= 2;
+    }
+    struct in_addr a4;
+    struct in6_addr a6;
+    snprintf(addr, sizeof addr, "%.*s", (int)n, listen);
+    if (n < sizeof addr && inet_pton(AF_INET, addr, &a4) == 1) {
+        return a4.s_addr != INADDR_ANY ? xprintf("http://%s:%ld", addr, p)
+                                       : xprintf("http://localhost:%ld", p);
+    }
+    if (n < sizeof addr && inet_pton(AF_INET6, addr, &a6) == 1) {
+        return !IN6_IS_ADDR_UNSPECIFIED(&a6) ? xprintf("http://[%s]:%ld", addr, p)
+                                             : xprintf("http://localhost:%ld", p);
+    }
+    cli_error("PDS_LISTEN_ADDRESS must be an IP address, not \"%s\"", listen);
+    return NULL;
+}
+
 int cli_config_resolve(struct cli *c, const char *env_file_flag)
 {
     struct file_values fv = {0};
+    int rc = CLI_FAIL;
     const char *named = env_file_flag ? env_file_flag : getenv("PDS_ENV_FILE");
     if (named && *named) {
         enum err e = read_env_file(named, &fv);
@@ -117,7 +189,7 @@ int cli_config_resolve(struct cli *c, const char *env_file_flag)
             cli_error("env file \"%s\" does not exist", named);
         }
         if (e) {
-            return CLI_FAIL;
+            goto out;
         }
         c->env_file = keep(named);
     } else {
@@ -127,30 +199,23 @@ int cli_config_resolve(struct cli *c, const char *env_file_flag)
             if (e == ERR_OK) {
                 c->env_file = keep(candidates[i]);
             } else if (e != ERR_NOT_FOUND) {
-                return CLI_FAIL;
+                goto out;
             }
         }
     }
     if (!c->admin_password) {
         c->admin_password = keep(setting(&fv, "PDS_ADMIN_PASSWORD"));
     }
+    if (!c->admin_password && read_dev_secrets(c, &fv) != ERR_OK) {
+        goto out;
+    }
     c->hostname = keep(setting(&fv, "PDS_HOSTNAME"));
     c->crawlers = keep(setting(&fv, "PDS_CRAWLERS"));
     if (!c->url) {
         const char *u = setting(&fv, "PDS_ADMIN_URL");
-        if (u) {
-            c->url = keep(u);
-        } else {
-            const char *port = setting(&fv, "PDS_PORT");
-            char *end = NULL;
-            long p = port ? strtol(port, &end, 10) : CLI_PORT_DEFAULT;
-            if (port && (*end != '\0' || p < 1 || p > 65535)) {
-                cli_error("PDS_PORT must be a port number, not \"%s\"", port);
-                return CLI_FAIL;
-            }
-            char buf[64];
-            snprintf(buf, sizeof(buf), "http://localhost:%ld", p);
-            c->url = keep(buf);
+        c->url = u ? keep(u) : default_url(&fv);
+        if (!c->url) {
+            goto out;
         }
     }
     /* a trailing "/" would double up in "<url>/xrpc/..." */
@@ -159,13 +224,10 @@ int cli_config_resolve(struct cli *c, const char *env_file_flag)
     while (n > 0 && u[n - 1] == '/') {
         u[--n] = '\0';
     }
-    for (size_t i = 0; i < ARRAY_LEN(file_keys); i++) {
-        if (fv.v[i]) {
-            explicit_bzero(fv.v[i], strlen(fv.v[i]));
-            free(fv.v[i]);
-        }
-    }
-    return CLI_OK;
+    rc = CLI_OK;
+out:
+    file_values_clear(&fv);
+    return rc;
 }
 
 void cli_clear(struct cli *c)
@@ -178,5 +240,6 @@ void cli_clear(struct cli *c)
     free((char *)c->hostname);
     free((char *)c->crawlers);
     free((char *)c->env_file);
+    free((char *)c->secrets_file);
     memset(c, 0, sizeof(*c));
 }

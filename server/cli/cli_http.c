@@ -76,8 +76,10 @@ int cli_http(const struct cli *c, const char *url, json_t *body, bool admin, boo
         *out = NULL;
     }
     if (admin && !c->admin_password) {
-        cli_error("no admin password: set PDS_ADMIN_PASSWORD, use --admin-password, or point "
-                  "PDS_ENV_FILE at the server's env file");
+        cli_error("no admin password: set PDS_ADMIN_PASSWORD, use --admin-password, point "
+                  "PDS_ENV_FILE at the server's env file, or PDS_DATA_DIRECTORY at a development "
+                  "server's data directory (found none in %s)",
+                  c->secrets_file ? c->secrets_file : CLI_DATA_DIR_DEFAULT "/" CLI_SECRETS_FILE);
         return CLI_FAIL;
     }
     CURL *h = curl_easy_init();

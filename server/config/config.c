@@ -2,6 +2,7 @@
  * defaults derived from other settings, and freeing. */
 #include "config/config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -124,6 +125,18 @@ static bool env_set(const char *name)
     return v && *v;
 }
 
+/* True for an IPv4 or IPv6 literal; drops the brackets of "[v6]". */
+static bool listen_address_valid(char *a)
+{
+    size_t n = strlen(a);
+    if (n >= 2 && a[0] == '[' && a[n - 1] == ']') {
+        memmove(a, a + 1, n - 2);
+        a[n - 2] = '\0';
+    }
+    unsigned char bin[sizeof(struct in6_addr)];
+    return inet_pton(AF_INET, a, bin) == 1 || inet_pton(AF_INET6, a, bin) == 1;
+}
+
 #define COLOR_MAX_CHARS 64
 
 /* The branding colours go into a stylesheet (web/page.c): a CSS colour value only, so that
@@ -164,6 +177,16 @@ static enum err derive_defaults(struct config *cfg, char *why, size_t why_len)
         return config_fail(why, why_len, "PDS_PORT must be between 1 and 65535");
     }
     cfg->is_localhost = strcmp(cfg->hostname, "localhost") == 0;
+    if (!cfg->listen_address) {
+        /* a development server's generated admin password is for this machine only */
+        cfg->listen_address = xprintf("%s", cfg->is_localhost ? "127.0.0.1" : "::");
+    }
+    if (!listen_address_valid(cfg->listen_address)) {
+        return config_fail(why, why_len,
+                           "PDS_LISTEN_ADDRESS must be an IPv4 or IPv6 address (127.0.0.1, ::1, "
+                           "0.0.0.0, ::), not \"%s\"",
+                           cfg->listen_address);
+    }
     cfg->public_url = cfg->is_localhost ? xprintf("http://localhost:%d", cfg->port)
                                         : xprintf("https://%s", cfg->hostname);
     if (!cfg->service_did) {

@@ -47,6 +47,10 @@ struct config {
     char *info_color;             /* PDS_INFO_COLOR, or NULL */
     char *success_color;          /* PDS_SUCCESS_COLOR, or NULL */
 
+    /* Listening (set-up) */
+    char *listen_address; /* PDS_LISTEN_ADDRESS: an IPv4 or IPv6 literal, validated; default
+                           * 127.0.0.1 with hostname localhost, else :: (all interfaces) */
+
     /* Storage */
     char *data_dir;                       /* PDS_DATA_DIRECTORY */
     char *database_url;                   /* PDS_DATABASE_URL; NULL = private cluster in data_dir */

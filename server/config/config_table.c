@@ -29,7 +29,10 @@ const struct cfg_row config_table[] = {
     {"PDS_HOSTNAME", CFG_STR, F(hostname), "localhost", NULL, NULL, SEC_SERVICE,
      "Public host name of this PDS (no scheme, no port). `localhost` means a local development server."},
     {"PDS_PORT", CFG_INT, F(port), "2583", NULL, "port", SEC_SERVICE,
-     "TCP port the HTTP server listens on (all interfaces)."},
+     "TCP port the HTTP server listens on (at PDS_LISTEN_ADDRESS)."},
+    /* listening (set-up) */
+    {"PDS_LISTEN_ADDRESS", CFG_STR, F(listen_address), NULL, "`127.0.0.1` with hostname `localhost`, else `::`", "IP address", SEC_SERVICE,
+     "Address the HTTP server listens on: an IPv4 or IPv6 address (`[...]` allowed). `::` is every interface, IPv6 and IPv4 (IPv4 alone where the machine has no IPv6), as the reference listens; `0.0.0.0` every IPv4 interface. With hostname `localhost`, a development server whose generated admin password is meant for this machine only, the default is loopback; set `::` to reach it from other machines."},
     {"PDS_SERVICE_DID", CFG_STR, F(service_did), NULL, "`did:web:<hostname>`", NULL, SEC_SERVICE,
      "DID of this service, reported by describeServer and used as the audience of service tokens."},
     {"PDS_SERVICE_NAME", CFG_STR, F(service_name), NULL, "`<hostname> PDS`", NULL, SEC_SERVICE,

@@ -24,6 +24,7 @@
 #include <microhttpd.h>
 
 #include "http/cors.h"
+#include "http/listen.h"
 #include "http/router.h"
 #include "http/xrpc.h"
 #include "http/xrpc_error.h"
@@ -638,14 +639,19 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     log_warn(NULL, "http: %s", msg);
 }
 
-static struct MHD_Daemon *start_daemon(struct http_server *srv, unsigned extra_flags)
+static struct MHD_Daemon *start_daemon(struct http_server *srv, const struct listen_addr *la)
 {
     const struct config *cfg = srv->cfg;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-                     MHD_ALLOW_UPGRADE | extra_flags;
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE;
+    if (la->family == AF_INET6) {
+        /* "::" takes IPv4 too (v4-mapped), as the reference's listen() does */
+        flags |= la->scope == LISTEN_ALL ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
+    }
     /* the logger first, so libmicrohttpd reports option problems through it */
     return MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, on_request, srv,
-                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, MHD_OPTION_THREAD_POOL_SIZE,
+                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, MHD_OPTION_SOCK_ADDR,
+                            (const struct sockaddr *)&la->sa, MHD_OPTION_THREAD_POOL_SIZE,
                             (unsigned)cfg->worker_threads, MHD_OPTION_CONNECTION_TIMEOUT,
                             (unsigned)HTTP_IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
                             (size_t)HTTP_CONN_MEMORY_BYTES, MHD_OPTION_URI_LOG_CALLBACK, on_uri,
@@ -662,15 +668,28 @@ enum err http_server_start(const struct config *cfg, struct http_server **out)
         srv->id_base = (uint32_t)time(NULL);
     }
     atomic_init(&srv->next_id, 1);
-    srv->daemon = start_daemon(srv, MHD_USE_DUAL_STACK);
-    if (!srv->daemon) {
-        srv->daemon = start_daemon(srv, 0); /* no IPv6 here: IPv4 only */
+    struct listen_addr la;
+    if (listen_addr_parse(cfg->listen_address, cfg->port, &la) != ERR_OK) {
+        log_error(NULL, "PDS_LISTEN_ADDRESS \"%s\" is not an IP address", cfg->listen_address);
+        free(srv);
+        return ERR_INVALID;
+    }
+    srv->daemon = start_daemon(srv, &la);
+    if (!srv->daemon && la.family == AF_INET6 && la.scope == LISTEN_ALL &&
+        listen_addr_parse("0.0.0.0", cfg->port, &la) == ERR_OK) {
+        srv->daemon = start_daemon(srv, &la); /* no IPv6 here: every IPv4 interface */
     }
     if (!srv->daemon) {
-        log_error(NULL, "could not listen on port %d (in use, or not permitted)", cfg->port);
+        log_error(NULL, "could not listen on %s (in use, not permitted, or not an address here)",
+                  la.text);
         free(srv);
         return ERR_INTERNAL;
     }
+    const char *reach = la.scope == LISTEN_LOOPBACK ? "; PDS_LISTEN_ADDRESS=:: opens it to others"
+                        : la.scope != LISTEN_ALL    ? ""
+                        : la.family == AF_INET6     ? ", IPv6 and IPv4"
+                                                    : ", IPv4 only";
+    log_info(NULL, "listening on %s (%s%s)", la.text, listen_scope_str(la.scope), reach);
     *out = srv;
     return ERR_OK;
 }

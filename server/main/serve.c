@@ -133,7 +133,7 @@ int cmd_serve(int argc, char **argv)
     if (http_server_start(&cfg, &http) != ERR_OK) {
         goto out;
     }
-    log_info(NULL, "listening on http://0.0.0.0:%d (public URL %s)", cfg.port, cfg.public_url);
+    log_info(NULL, "ready (public URL %s)", cfg.public_url);
     wait_for_stop(&stop_set);
     rc = 0;
 out:

@@ -2,6 +2,9 @@
 // (invites required, as the reference installs), its settings taken from an env file, the
 // environment or flags, exit codes (0 done, 1 failed, 2 bad usage) and clear errors for a
 // server that is down or a wrong password; `account list` pages past one listRepos page.
+// Next to a development server in its zero-configuration defaults (as ./scripts/run.sh
+// starts it), pdsadmin finds what the server found: the generated admin password in
+// ./data/secrets.env and the listen address.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -9,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { createAccount, freePort, login, randomHex, useTestEnv } from './lib/index.mjs';
+import { createAccount, freePort, login, randomHex, startPds, useTestEnv } from './lib/index.mjs';
 import { runPdsadmin, xrpcRaw } from './lib/ops.mjs';
 
 const env = useTestEnv({ pds: { env: { PDS_INVITE_REQUIRED: 'true' } } });
@@ -315,5 +318,60 @@ describe('pdsadmin', () => {
     assert.match(r.stdout, /^Handle +Email +DID +Status$/m);
     assert.match(r.stdout, new RegExp(`^\\(${total} accounts\\)$`, 'm'));
     assert.ok(r.stdout.includes(real.did));
+  });
+});
+
+describe('pdsadmin next to a development server with generated secrets', () => {
+  let dev;
+  before(async () => {
+    // as ./scripts/run.sh starts it: no secrets given, so they are generated into
+    // <data>/secrets.env; the working directory holds data/, as the checkout does
+    const noSecrets = {
+      PDS_JWT_SECRET: undefined,
+      PDS_ADMIN_PASSWORD: undefined,
+      PDS_PLC_ROTATION_KEY_K256_PRIVATE_KEY_HEX: undefined,
+    };
+    dev = await startPds({ plcUrl: env.plc.url, env: noSecrets });
+  });
+  after(() => dev?.stop());
+
+  test('finds the admin password in ./data/secrets.env, or where PDS_DATA_DIRECTORY says', async () => {
+    assert.match(fs.readFileSync(path.join(dev.dataDir, 'secrets.env'), 'utf8'), /^PDS_ADMIN_PASSWORD=\S+$/m);
+    const acct = await createAccount(dev);
+    const port = { PDS_PORT: String(dev.port) };
+    let r = await runPdsadmin(['account', 'list'], { cwd: dev.workDir, env: port });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.stdout.includes(acct.did), r.stdout);
+    assert.ok(r.stdout.includes(acct.handle));
+    r = await runPdsadmin(['account', 'list'], { env: { ...port, PDS_DATA_DIRECTORY: dev.dataDir } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.stdout.includes(acct.did));
+    // the server's env file may name the data directory too
+    const file = path.join(dev.workDir, 'dev.env');
+    fs.writeFileSync(file, `PDS_DATA_DIRECTORY=${dev.dataDir}\nPDS_PORT=${dev.port}\n`);
+    r = await runPdsadmin(['status'], { env: { PDS_ENV_FILE: file } });
+    assert.equal(r.code, 0, r.stderr);
+    // nowhere: the error says where it looked
+    r = await runPdsadmin(['account', 'list'], { env: port });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /no admin password: .*found none in \.\/data\/secrets\.env/);
+  });
+
+  test('reaches the server at PDS_LISTEN_ADDRESS when that names one address', async () => {
+    // 127.0.0.2 is loopback, but not where "localhost" leads
+    const other = await startPds({
+      plcUrl: env.plc.url,
+      env: { PDS_LISTEN_ADDRESS: '127.0.0.2' },
+      host: '127.0.0.2',
+    });
+    try {
+      const settings = { PDS_PORT: String(other.port), PDS_ADMIN_PASSWORD: other.adminPassword };
+      let r = await runPdsadmin(['status'], { env: { ...settings, PDS_LISTEN_ADDRESS: '127.0.0.2' } });
+      assert.equal(r.code, 0, r.stderr);
+      r = await runPdsadmin(['status'], { env: settings });
+      assert.equal(r.code, 1, 'localhost does not lead to 127.0.0.2');
+    } finally {
+      await other.stop();
+    }
   });
 });

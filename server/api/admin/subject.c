@@ -199,6 +199,7 @@ static int subject_kind_of(struct xrpc_req *rq, json_t *subject, enum subject_ki
 /* A required string field of the subject. */
 static int subject_str(struct xrpc_req *rq, json_t *subject, const char *key, const char **out)
 {
+    *out = NULL; /* set on every path: gcc cannot see that xrpc_fail never returns 0 */
     json_t *v = json_object_get(subject, key);
     if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v)) {
         return xrpc_fail(rq, 400, "InvalidRequest", "Input/subject/%s must be a string", key);

@@ -205,6 +205,7 @@ static int spool(struct xrpc_req *rq, struct proxy_state *s, const uint8_t *p, s
  * handler). */
 static int proxy_prepare(struct xrpc_req *rq, struct proxy_state **out)
 {
+    *out = NULL; /* set on every path: gcc cannot see that xrpc_fail never returns 0 */
     struct proxy_state *s = rq->body_sink;
     if (s) {
         *out = s;

@@ -158,6 +158,7 @@ static int run_writes(struct xrpc_req *rq, const char *did, struct repo_write *w
 /* The authenticated caller and the `repo` input, which must name the caller. */
 static int writer(struct xrpc_req *rq, const char **did)
 {
+    *did = NULL; /* set on every path: gcc cannot see that xrpc_fail never returns 0 */
     const struct auth *a;
     int st = auth_access(rq, AUTH_STANDARD, &a);
     const char *repo;

@@ -145,15 +145,19 @@ export function pdsadminBinary() {
 }
 
 /**
- * Runs pdsadmin with args and a clean environment (PATH, HOME plus env); input is written to
- * its stdin. Returns { code, stdout, stderr }.
+ * Runs pdsadmin with args and a clean environment (PATH, HOME plus env) in cwd; input is
+ * written to its stdin. Returns { code, stdout, stderr }.
  */
-export async function runPdsadmin(args, { env = {}, input = '', timeoutMs = 60000 } = {}) {
-  // an empty env file unless the test names one, so no file on this machine leaks in
+export async function runPdsadmin(args, { env = {}, input = '', timeoutMs = 60000, cwd } = {}) {
+  // an empty env file unless the test names one, and an empty working directory unless the
+  // test names one (pdsadmin reads ./data/secrets.env), so no file on this machine leaks in
   const empty = path.join(os.tmpdir(), 'pdsadmin-e2e-empty.env');
   if (!fs.existsSync(empty)) fs.writeFileSync(empty, '');
+  const emptyDir = path.join(os.tmpdir(), 'pdsadmin-e2e-empty-dir');
+  fs.mkdirSync(emptyDir, { recursive: true });
   const child = spawn(pdsadminBinary(), args, {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, PDS_ENV_FILE: empty, ...env },
+    cwd: cwd ?? emptyDir,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -19,11 +19,13 @@ export function pdsBinary() {
 
 /**
  * Starts `pds serve` with a temp data directory, a free port and a new database.
- * opts.plcUrl: the PLC directory; opts.env: extra or overriding environment variables.
+ * opts.plcUrl: the PLC directory; opts.env: extra or overriding environment variables (an
+ * undefined value removes a default); opts.host: where the harness reaches it (default
+ * localhost; an IP address when PDS_LISTEN_ADDRESS names one elsewhere).
  * Returns { url, port, hostname, did?, dataDir, logFile, dbUrl, adminPassword, proc,
  *           agent(), adminAuth(), logTail(n), stop() }.
  */
-export async function startPds({ plcUrl, env = {}, startTimeoutMs = 30000 } = {}) {
+export async function startPds({ plcUrl, env = {}, startTimeoutMs = 30000, host = 'localhost' } = {}) {
   if (!plcUrl) throw new Error('startPds: plcUrl is required');
   const bin = pdsBinary();
   if (!fs.existsSync(bin)) throw new Error(`pds binary not found at ${bin} (build it, or set PDS_BIN)`);
@@ -64,7 +66,7 @@ export async function startPds({ plcUrl, env = {}, startTimeoutMs = 30000 } = {}
     return exited;
   });
 
-  const url = `http://localhost:${port}`;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   let stopped = false;
   const pds = {
     url,

@@ -510,6 +510,7 @@ int main(void)
         .invite_required = true,
         .privacy_policy_url = "https://example.test/privacy",
         .handle_domains = {.items = &domain, .len = 1},
+        .listen_address = "127.0.0.1", /* a test server: this machine only */
     };
     /* nothing listens there: handlers see a database that is down */
     db_thread_set_url("postgresql:///none?host=/nonexistent-pds-test&connect_timeout=1");
