@@ -16,8 +16,7 @@ static const struct db_stmt account_by_handle = {
     "account_by_handle", "SELECT did, handle, deactivated_at IS NOT NULL, takedown_ref IS NOT NULL"
                          " FROM account WHERE handle = $1"};
 
-int api_account_param(struct xrpc_req *rq, const char *ident, struct db_params *p,
-                      bool *by_did)
+int api_account_param(struct xrpc_req *rq, const char *ident, struct db_params *p, bool *by_did)
 {
     *by_did = strncmp(ident, "did:", 4) == 0;
     if (*by_did) {

@@ -21,13 +21,14 @@ static char *record_uri(struct arena *a, const char *did, const char *collection
     return s;
 }
 
-#define RECORD_SELECT                                                                            \
-    "SELECT a.did, a.deactivated_at IS NOT NULL, a.takedown_ref IS NOT NULL, r.cid, b.data"      \
-    " FROM account a"                                                                            \
-    " LEFT JOIN record r ON r.did = a.did AND r.collection = $2 AND r.rkey = $3"                 \
-    " AND r.takedown_ref IS NULL"                                                                \
+#define RECORD_SELECT                                                                              \
+    "SELECT a.did, a.deactivated_at IS NOT NULL, a.takedown_ref IS NOT NULL, r.cid, b.data"        \
+    " FROM account a"                                                                              \
+    " LEFT JOIN record r ON r.did = a.did AND r.collection = $2 AND r.rkey = $3"                   \
+    " AND r.takedown_ref IS NULL"                                                                  \
     " LEFT JOIN repo_block b ON b.did = r.did AND b.cid = r.cid"
-static const struct db_stmt record_by_did = {"get_record_by_did", RECORD_SELECT " WHERE a.did = $1"};
+static const struct db_stmt record_by_did = {"get_record_by_did",
+                                             RECORD_SELECT " WHERE a.did = $1"};
 static const struct db_stmt record_by_handle = {"get_record_by_handle",
                                                 RECORD_SELECT " WHERE a.handle = $1"};
 
@@ -60,8 +61,7 @@ int api_repo_get_record(struct xrpc_req *rq)
     db_param_text(&p, collection);
     db_param_text(&p, rkey);
     PGresult *r;
-    if (db_query_stmt_in(rq->db, rq->arena, by_did ? &record_by_did : &record_by_handle, &p,
-                         &r)) {
+    if (db_query_stmt_in(rq->db, rq->arena, by_did ? &record_by_did : &record_by_handle, &p, &r)) {
         return xrpc_fail(rq, 500, NULL, NULL);
     }
     if (PQntuples(r) == 0 || db_col_bool(r, 0, 1) || db_col_bool(r, 0, 2)) {
@@ -70,10 +70,10 @@ int api_repo_get_record(struct xrpc_req *rq)
     }
     const char *did = db_col_text(r, 0, 0);
     struct cid got;
-    if (db_col_null(r, 0, 3) || db_col_null(r, 0, 4) || cid_from_bytes(db_col_bytes(r, 0, 3), &got) ||
-        (cid_s && !cid_equal(&got, &want))) {
-        return xrpc_fail(rq, 400, "RecordNotFound", "Could not locate record: at://%s/%s/%s",
-                         did, collection, rkey);
+    if (db_col_null(r, 0, 3) || db_col_null(r, 0, 4) ||
+        cid_from_bytes(db_col_bytes(r, 0, 3), &got) || (cid_s && !cid_equal(&got, &want))) {
+        return xrpc_fail(rq, 400, "RecordNotFound", "Could not locate record: at://%s/%s/%s", did,
+                         collection, rkey);
     }
     json_t *value = api_record_json(rq->arena, db_col_bytes(r, 0, 4));
     if (!value) {
@@ -86,9 +86,9 @@ int api_repo_get_record(struct xrpc_req *rq)
                            json_pack("{s:s,s:s,s:o}", "uri", uri, "cid", cs, "value", value));
 }
 
-#define LIST_SELECT                                                                              \
-    "SELECT r.rkey, r.cid, b.data FROM record r JOIN repo_block b"                               \
-    " ON b.did = r.did AND b.cid = r.cid"                                                        \
+#define LIST_SELECT                                                                                \
+    "SELECT r.rkey, r.cid, b.data FROM record r JOIN repo_block b"                                 \
+    " ON b.did = r.did AND b.cid = r.cid"                                                          \
     " WHERE r.did = $1 AND r.collection = $2 AND r.takedown_ref IS NULL"
 /* One statement per order, with and without a cursor: a generic plan of "$4 IS NULL OR
  * rkey < $4" could not start its index scan at the cursor. */
