@@ -66,7 +66,7 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true # a socket per subscriber on both 
 # --- the machine -----------------------------------------------------------------------
 pg_bin=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 fsync_ops=$("$pg_bin/pg_test_fsync" -s 2 -f "$work/fsync.probe" 2>/dev/null |
-  awk '/one 8kB write/ {s=1} s && /fdatasync/ {print $2; exit}')
+  awk '/one 8kB write/ {s=1} s && $1 == "fdatasync" && $2 ~ /^[0-9]/ {print $2; exit}')
 rm -f "$work/fsync.probe"
 note cores "$(nproc)"
 note model "$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
