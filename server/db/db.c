@@ -278,6 +278,16 @@ enum err db_query_in(struct db *db, struct arena *a, const char *sql, const stru
     return e;
 }
 
+enum err db_query_stmt_in(struct db *db, struct arena *a, const struct db_stmt *stmt,
+                          const struct db_params *p, PGresult **out)
+{
+    enum err e = run_stmt(db, NULL, stmt, p, false, out);
+    if (e == ERR_OK) {
+        arena_defer(a, clear_result, *out);
+    }
+    return e;
+}
+
 enum err db_exec(struct db *db, const char *sql, const struct db_params *p, int64_t *affected)
 {
     PGresult *r;

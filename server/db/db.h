@@ -85,6 +85,9 @@ enum err db_query_stmt(struct db *db, const struct db_stmt *stmt, const struct d
 /* As db_query, but the result is freed when arena a is reset (the request arena). */
 enum err db_query_in(struct db *db, struct arena *a, const char *sql, const struct db_params *p,
                      PGresult **out) MUST_CHECK;
+/* As db_query_stmt, with the result freed when arena a is reset. */
+enum err db_query_stmt_in(struct db *db, struct arena *a, const struct db_stmt *stmt,
+                          const struct db_params *p, PGresult **out) MUST_CHECK;
 /* As db_query for statements whose rows are not needed; *affected (may be NULL) gets the
  * row count of INSERT/UPDATE/DELETE. */
 enum err db_exec(struct db *db, const char *sql, const struct db_params *p,

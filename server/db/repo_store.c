@@ -9,6 +9,8 @@ static const struct db_stmt apply_stmt = {
     "repo_apply",
     "SELECT pds_apply_commit($1, $2, $3, $4, $5, $6::bytea[], $7::bytea[], $8::text[],"
     " $9::text[], $10::bytea[], $11::bytea[], $12::bytea[], $13, $14, $15::bytea[], $16::text[])"};
+static const struct db_stmt head_stmt = {
+    "repo_head", "SELECT commit_cid, data_cid, rev FROM repo_root WHERE did = $1"};
 static const struct db_stmt block_stmt = {
     "repo_block_get", "SELECT data FROM repo_block WHERE did = $1 AND cid = $2"};
 
@@ -51,8 +53,7 @@ enum err repo_store_head(struct db *db, const char *did, struct repo_head *out)
     db_params_init(&p);
     db_param_text(&p, did);
     PGresult *r;
-    enum err e =
-        db_query(db, "SELECT commit_cid, data_cid, rev FROM repo_root WHERE did = $1", &p, &r);
+    enum err e = db_query_stmt(db, &head_stmt, &p, &r);
     if (e) {
         return e;
     }

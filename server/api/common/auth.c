@@ -148,11 +148,11 @@ static int check_status(struct xrpc_req *rq, const char *did, unsigned flags)
     struct db_params p;
     db_params_init(&p);
     db_param_text(&p, did);
+    static const struct db_stmt status_stmt = {
+        "auth_account_status", "SELECT takedown_ref IS NOT NULL, deactivated_at IS NOT NULL"
+                               " FROM account WHERE did = $1"};
     PGresult *r;
-    if (db_query_in(rq->db, rq->arena,
-                    "SELECT takedown_ref IS NOT NULL, deactivated_at IS NOT NULL FROM account"
-                    " WHERE did = $1",
-                    &p, &r)) {
+    if (db_query_stmt_in(rq->db, rq->arena, &status_stmt, &p, &r)) {
         return xrpc_fail(rq, 500, NULL, NULL);
     }
     if (PQntuples(r) == 0) {

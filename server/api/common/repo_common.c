@@ -8,28 +8,42 @@
 #include "core/lexicon.h"
 #include "core/syntax.h"
 
+/* Prepared: every public read starts here. */
+static const struct db_stmt account_by_did = {
+    "account_by_did", "SELECT did, handle, deactivated_at IS NOT NULL, takedown_ref IS NOT NULL"
+                      " FROM account WHERE did = $1"};
+static const struct db_stmt account_by_handle = {
+    "account_by_handle", "SELECT did, handle, deactivated_at IS NOT NULL, takedown_ref IS NOT NULL"
+                         " FROM account WHERE handle = $1"};
+
+int api_account_param(struct xrpc_req *rq, const char *ident, struct db_params *p, bool *by_did)
+{
+    *by_did = strncmp(ident, "did:", 4) == 0;
+    if (*by_did) {
+        db_param_text(p, ident);
+        return 1;
+    }
+    char norm[SYNTAX_HANDLE_BUF];
+    if (syntax_handle_normalize(bytes_str(ident), norm, sizeof(norm))) {
+        return 0; /* not a handle: not found */
+    }
+    db_param_text(p, arena_strndup(rq->arena, norm, strlen(norm)));
+    return 1;
+}
+
 int api_account_find(struct xrpc_req *rq, const char *ident, bool *found, struct api_account *out)
 {
     *found = false;
     memset(out, 0, sizeof(*out));
     struct db_params p;
     db_params_init(&p);
-    const char *sql;
-    if (strncmp(ident, "did:", 4) == 0) {
-        sql = "SELECT did, handle, deactivated_at IS NOT NULL, takedown_ref IS NOT NULL"
-              " FROM account WHERE did = $1";
-        db_param_text(&p, ident);
-    } else {
-        char norm[SYNTAX_HANDLE_BUF];
-        if (syntax_handle_normalize(bytes_str(ident), norm, sizeof(norm))) {
-            return 0; /* not a handle: not found */
-        }
-        sql = "SELECT did, handle, deactivated_at IS NOT NULL, takedown_ref IS NOT NULL"
-              " FROM account WHERE handle = $1";
-        db_param_text(&p, arena_strndup(rq->arena, norm, strlen(norm)));
+    bool by_did;
+    if (!api_account_param(rq, ident, &p, &by_did)) {
+        return 0;
     }
     PGresult *r;
-    if (db_query_in(rq->db, rq->arena, sql, &p, &r)) {
+    if (db_query_stmt_in(rq->db, rq->arena, by_did ? &account_by_did : &account_by_handle, &p,
+                         &r)) {
         return xrpc_fail(rq, 500, NULL, NULL);
     }
     if (PQntuples(r) == 0) {

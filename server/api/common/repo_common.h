@@ -5,6 +5,7 @@
 #define PDS_API_COMMON_REPO_COMMON_H
 
 #include "core/dm.h"
+#include "db/db.h"
 #include "http/xrpc.h"
 
 struct api_account {
@@ -16,6 +17,9 @@ struct api_account {
 
 /* Looks ident (a DID or a handle) up. 0 with *found; or the error status already set. */
 int api_account_find(struct xrpc_req *rq, const char *ident, bool *found, struct api_account *out);
+/* The one parameter that finds ident (a DID, else a normalised handle) for a statement that
+ * selects the account by did or by handle (*by_did says which). 0 when ident is neither. */
+int api_account_param(struct xrpc_req *rq, const char *ident, struct db_params *p, bool *by_did);
 
 /* Public repository reads (the reference's assertRepoAvailability): 400 RepoNotFound,
  * RepoTakendown or RepoDeactivated, unless the caller is the admin or the account itself. */

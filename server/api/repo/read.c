@@ -21,6 +21,17 @@ static char *record_uri(struct arena *a, const char *did, const char *collection
     return s;
 }
 
+#define RECORD_SELECT                                                                              \
+    "SELECT a.did, a.deactivated_at IS NOT NULL, a.takedown_ref IS NOT NULL, r.cid, b.data"        \
+    " FROM account a"                                                                              \
+    " LEFT JOIN record r ON r.did = a.did AND r.collection = $2 AND r.rkey = $3"                   \
+    " AND r.takedown_ref IS NULL"                                                                  \
+    " LEFT JOIN repo_block b ON b.did = r.did AND b.cid = r.cid"
+static const struct db_stmt record_by_did = {"get_record_by_did",
+                                             RECORD_SELECT " WHERE a.did = $1"};
+static const struct db_stmt record_by_handle = {"get_record_by_handle",
+                                                RECORD_SELECT " WHERE a.handle = $1"};
+
 /* com.atproto.repo.getRecord */
 int api_repo_get_record(struct xrpc_req *rq)
 {
@@ -39,45 +50,54 @@ int api_repo_get_record(struct xrpc_req *rq)
     if (cid_s && cid_parse_str(cid_s, &want)) {
         return xrpc_fail(rq, 400, "InvalidRequest", "Invalid cid: %s", cid_s);
     }
-    bool found;
-    struct api_account acct;
-    if ((st = api_account_find(rq, repo, &found, &acct))) {
-        return st;
-    }
-    if (!found || acct.takendown || acct.deactivated) {
+    /* the account and the record in one prepared statement: one round trip, no planning */
+    struct db_params p;
+    db_params_init(&p);
+    bool by_did;
+    if (!api_account_param(rq, repo, &p, &by_did)) {
         return xrpc_fail(rq, 400, "RecordNotFound", "Could not locate record: at://%s/%s/%s", repo,
                          collection, rkey);
     }
-    struct db_params p;
-    db_params_init(&p);
-    db_param_text(&p, acct.did);
     db_param_text(&p, collection);
     db_param_text(&p, rkey);
     PGresult *r;
-    if (db_query_in(rq->db, rq->arena,
-                    "SELECT r.cid, b.data FROM record r JOIN repo_block b"
-                    " ON b.did = r.did AND b.cid = r.cid"
-                    " WHERE r.did = $1 AND r.collection = $2 AND r.rkey = $3"
-                    " AND r.takedown_ref IS NULL",
-                    &p, &r)) {
+    if (db_query_stmt_in(rq->db, rq->arena, by_did ? &record_by_did : &record_by_handle, &p, &r)) {
         return xrpc_fail(rq, 500, NULL, NULL);
     }
-    struct cid got;
-    if (PQntuples(r) == 0 || cid_from_bytes(db_col_bytes(r, 0, 0), &got) ||
-        (cid_s && !cid_equal(&got, &want))) {
-        return xrpc_fail(rq, 400, "RecordNotFound", "Could not locate record: at://%s/%s/%s",
-                         acct.did, collection, rkey);
+    if (PQntuples(r) == 0 || db_col_bool(r, 0, 1) || db_col_bool(r, 0, 2)) {
+        return xrpc_fail(rq, 400, "RecordNotFound", "Could not locate record: at://%s/%s/%s", repo,
+                         collection, rkey);
     }
-    json_t *value = api_record_json(rq->arena, db_col_bytes(r, 0, 1));
+    const char *did = db_col_text(r, 0, 0);
+    struct cid got;
+    if (db_col_null(r, 0, 3) || db_col_null(r, 0, 4) ||
+        cid_from_bytes(db_col_bytes(r, 0, 3), &got) || (cid_s && !cid_equal(&got, &want))) {
+        return xrpc_fail(rq, 400, "RecordNotFound", "Could not locate record: at://%s/%s/%s", did,
+                         collection, rkey);
+    }
+    json_t *value = api_record_json(rq->arena, db_col_bytes(r, 0, 4));
     if (!value) {
         return xrpc_fail(rq, 500, NULL, NULL);
     }
     char cs[CID_STR_MAX];
     cid_format(&got, cs);
-    const char *uri = record_uri(rq->arena, acct.did, collection, rkey);
+    const char *uri = record_uri(rq->arena, did, collection, rkey);
     return xrpc_reply_json(rq, 200,
                            json_pack("{s:s,s:s,s:o}", "uri", uri, "cid", cs, "value", value));
 }
+
+#define LIST_SELECT                                                                                \
+    "SELECT r.rkey, r.cid, b.data FROM record r JOIN repo_block b"                                 \
+    " ON b.did = r.did AND b.cid = r.cid"                                                          \
+    " WHERE r.did = $1 AND r.collection = $2 AND r.takedown_ref IS NULL"
+/* One statement per order, with and without a cursor: a generic plan of "$4 IS NULL OR
+ * rkey < $4" could not start its index scan at the cursor. */
+static const struct db_stmt list_stmts[2][2] = {
+    {{"list_records_desc", LIST_SELECT " ORDER BY r.rkey DESC LIMIT $3"},
+     {"list_records_desc_after", LIST_SELECT " AND r.rkey < $4 ORDER BY r.rkey DESC LIMIT $3"}},
+    {{"list_records_asc", LIST_SELECT " ORDER BY r.rkey ASC LIMIT $3"},
+     {"list_records_asc_after", LIST_SELECT " AND r.rkey > $4 ORDER BY r.rkey ASC LIMIT $3"}},
+};
 
 /* com.atproto.repo.listRecords */
 int api_repo_list_records(struct xrpc_req *rq)
@@ -110,18 +130,11 @@ int api_repo_list_records(struct xrpc_req *rq)
     db_param_text(&p, acct.did);
     db_param_text(&p, collection);
     db_param_i64(&p, limit);
-    db_param_text(&p, cursor);
-    const char *sql = reverse
-                          ? "SELECT r.rkey, r.cid, b.data FROM record r JOIN repo_block b"
-                            " ON b.did = r.did AND b.cid = r.cid"
-                            " WHERE r.did = $1 AND r.collection = $2 AND r.takedown_ref IS NULL"
-                            " AND ($4::text IS NULL OR r.rkey > $4) ORDER BY r.rkey ASC LIMIT $3"
-                          : "SELECT r.rkey, r.cid, b.data FROM record r JOIN repo_block b"
-                            " ON b.did = r.did AND b.cid = r.cid"
-                            " WHERE r.did = $1 AND r.collection = $2 AND r.takedown_ref IS NULL"
-                            " AND ($4::text IS NULL OR r.rkey < $4) ORDER BY r.rkey DESC LIMIT $3";
+    if (cursor) {
+        db_param_text(&p, cursor);
+    }
     PGresult *r;
-    if (db_query_in(rq->db, rq->arena, sql, &p, &r)) {
+    if (db_query_stmt_in(rq->db, rq->arena, &list_stmts[reverse][cursor != NULL], &p, &r)) {
         return xrpc_fail(rq, 500, NULL, NULL);
     }
     json_t *records = json_array();
