@@ -53,7 +53,7 @@ static const struct xrpc_route xrpc_routes[] = {
     {"com.atproto.repo.listMissingBlobs",        HTTP_GET,  api_repo_list_missing_blobs,         NO_INPUT, 0, 0, NULL},
     {"com.atproto.repo.listRecords",             HTTP_GET,  api_repo_list_records,               NO_INPUT, 0, 0, NULL},
     {"com.atproto.repo.putRecord",               HTTP_POST, api_repo_put_record,                 JSON,     0, 0, NULL},
-    {"com.atproto.repo.uploadBlob",              HTTP_POST, api_repo_upload_blob,                XRPC_INPUT_ANY, BLOB_BODY_MAX, 0, api_repo_upload_blob_body},
+    {"com.atproto.repo.uploadBlob",              HTTP_POST, api_repo_upload_blob,                XRPC_INPUT_ANY, BLOB_BODY_MAX, ROUTE_ON_HEAD, api_repo_upload_blob_body},
     {"com.atproto.server.activateAccount",       HTTP_POST, api_server_activate_account,         NO_INPUT, 0, 0, NULL},
     {"com.atproto.server.checkAccountStatus",    HTTP_GET,  api_server_check_account_status,     NO_INPUT, 0, 0, NULL},
     {"com.atproto.server.confirmEmail",          HTTP_POST, api_server_confirm_email,            JSON,     0, 0, NULL},
