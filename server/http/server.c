@@ -27,6 +27,7 @@
 
 #include "http/cors.h"
 #include "http/edge.h"
+#include "http/head.h"
 #include "http/peer.h"
 #include "http/router.h"
 #include "http/xrpc.h"
@@ -415,31 +416,6 @@ static int check_input(struct req_state *st, struct MHD_Connection *conn, bool h
     return 0;
 }
 
-/* The request line as libmicrohttpd 0.9.75 leaves it, split in place in its read buffer
- * (parse_initial_message_line): "<method>\0<spaces><target>\0<version>", with the target
- * given to the URI callback and the version to the access handler pointing into it. A NUL
- * byte sent inside the line would end our C-string copy of the method or target early,
- * which the distances between the three parts then betray. Pointers not laid out so (another
- * library version) cannot be judged and pass. */
-static bool request_line_has_nul(const char *method, const char *target, size_t target_len,
-                                 const char *version)
-{
-    if (!method || !target || !version) {
-        return false;
-    }
-    uintptr_t m = (uintptr_t)method, t = (uintptr_t)target, v = (uintptr_t)version;
-    size_t method_len = strlen(method);
-    if (!(m < t && t < v && v - m <= HTTP_CONN_MEMORY_BYTES && m + method_len < t)) {
-        return false;
-    }
-    for (const char *p = method + method_len + 1; p < target; p++) {
-        if (*p != ' ') {
-            return true; /* the method went on past a NUL */
-        }
-    }
-    return v - t != target_len + 1;
-}
-
 static enum MHD_Result count_transfer_encodings(void *cls, enum MHD_ValueKind kind, const char *key,
                                                 const char *value)
 {
@@ -449,40 +425,30 @@ static enum MHD_Result count_transfer_encodings(void *cls, enum MHD_ValueKind ki
     return MHD_YES;
 }
 
-/* Checks of the head as a whole, before routing; true when a refusal was set. */
+/* Checks of the head as a whole (http/head.h), before routing; true when a refusal was set. */
 static bool refuse_head(struct req_state *st, struct MHD_Connection *conn, const char *method,
                         const char *version)
 {
-    struct xrpc_req *rq = &st->rq;
-    if (request_line_has_nul(method, st->wire_uri, st->raw_uri_len, version)) {
-        xrpc_fail(rq, 400, "InvalidRequest", "the request line contains a NUL byte");
-        return true;
-    }
-    /* the reference (Node) answers 431 past the same size; 414 names the cause better */
-    if (st->raw_uri_len > HTTP_HEAD_MAX_BYTES) {
-        xrpc_fail(rq, 414, "InvalidRequest", "request target longer than %d bytes",
-                  HTTP_HEAD_MAX_BYTES);
-        return true;
-    }
     const union MHD_ConnectionInfo *info =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
-    if (info && info->header_size > HTTP_HEAD_MAX_BYTES) {
-        xrpc_fail(rq, 431, "InvalidRequest", "request head larger than %d bytes",
-                  HTTP_HEAD_MAX_BYTES);
-        return true;
+    struct head_facts f = {
+        .method = method,
+        .target = st->wire_uri,
+        .target_len = st->raw_uri_len,
+        .version = version,
+        .head_bytes = info ? info->header_size : 0,
+        .transfer_encoding =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "transfer-encoding"),
+        .line_buffer_max = HTTP_CONN_MEMORY_BYTES,
+    };
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_transfer_encodings,
+                              &f.n_transfer_encodings);
+    const char *why;
+    int status = head_refusal(&f, &why);
+    if (status) {
+        xrpc_fail(&st->rq, status, status == 501 ? "NotImplemented" : "InvalidRequest", "%s", why);
     }
-    /* spec(RFC 9112 6.1): libmicrohttpd decodes only a Transfer-Encoding of exactly
-     * "chunked"; any other it would read as a body lasting until the client closes, so an
-     * unknown coding ("gzip", "gzip, chunked") or a repeated header is refused at once with
-     * the 501 the RFC asks for, rather than waited on */
-    const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "transfer-encoding");
-    unsigned n_te = 0;
-    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_transfer_encodings, &n_te);
-    if (te && (n_te != 1 || strcasecmp(te, "chunked") != 0)) {
-        xrpc_fail(rq, 501, "NotImplemented", "unsupported Transfer-Encoding");
-        return true;
-    }
-    return false;
+    return status != 0;
 }
 
 static void start_request(struct req_state *st, struct MHD_Connection *conn, const char *method,

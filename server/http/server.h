@@ -10,12 +10,10 @@ struct config;
 struct http_server;
 
 #define HTTP_IDLE_TIMEOUT_S 60 /* a connection silent this long is closed */
-/* Largest request head (request line and headers): Node's default maxHeaderSize, past which
- * the reference answers 431. A longer target gets 414, a larger head 431. */
-#define HTTP_HEAD_MAX_BYTES (16 << 10)
 /* Per-connection memory pool of libmicrohttpd: its read buffer (half the pool at first), a
  * record per header line and the response head. Query parameters are not stored there
- * (server.c parses them), so a head of HTTP_HEAD_MAX_BYTES fits with room to spare. */
+ * (server.c parses them), so a head of HTTP_HEAD_MAX_BYTES (http/head.h) fits with room to
+ * spare. */
 #define HTTP_CONN_MEMORY_BYTES (64 << 10)
 
 /* The connection limit by default: the open-file limit less what the rest of the process
