@@ -727,7 +727,9 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     log_warn(NULL, "http: %s", msg);
 }
 
-/* Accept policy: a new connection is refused outright when its address is at its cap. */
+/* Accept policy: a new connection is refused outright when its address is at its cap.
+ * (libmicrohttpd's own MHD_OPTION_PER_IP_CONNECTION_LIMIT puts one cap on every address,
+ * a local reverse proxy's included, which carries everyone's connections.) */
 static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addr_len)
 {
     struct http_server *srv = cls;
