@@ -378,6 +378,17 @@ describe('request heads', () => {
     assertXrpcError(r, 414, 'InvalidRequest', /target longer than 16384 bytes/);
   });
 
+  test('heads past the connection pool (100 KB, or 4,000 header lines) are refused at once', { timeout: 5000 }, async () => {
+    // past what libmicrohttpd's pool can hold it answers itself (an HTML body, not XRPC JSON)
+    const url = await exchange(get(`/xrpc/_health?a=${'a'.repeat(100000)}`), { timeoutMs: 2000 });
+    assert.equal(url.response?.status, 414);
+    const hdr = await exchange(get('/xrpc/_health', { 'X-Big': 'b'.repeat(100000) }), { timeoutMs: 2000 });
+    assert.equal(hdr.response?.status, 431);
+    const many = Object.fromEntries(Array.from({ length: 4000 }, (_, i) => [`x${i}`, '']));
+    const lines = await exchange(get('/xrpc/_health', many), { timeoutMs: 2000 });
+    assert.equal(lines.response?.status, 431);
+  });
+
   test('a 20 KB header gets 431 at once', { timeout: 5000 }, async () => {
     const r = await exchange(get('/xrpc/_health', { 'X-Big': 'b'.repeat(20000) }), { timeoutMs: 2000 });
     assertXrpcError(r, 431, 'InvalidRequest', /head larger than 16384 bytes/);
