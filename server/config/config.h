@@ -51,6 +51,13 @@ struct config {
     char *listen_address; /* PDS_LISTEN_ADDRESS: an IPv4 or IPv6 literal, validated; default
                            * 127.0.0.1 with hostname localhost, else :: (all interfaces) */
 
+    /* HTTP edge: connection limits and request deadlines */
+    int http_max_connections;              /* PDS_HTTP_MAX_CONNECTIONS; 0 = from the file limit */
+    int http_max_connections_per_ip;       /* PDS_HTTP_MAX_CONNECTIONS_PER_IP; 0 = no cap */
+    int http_max_connections_per_local_ip; /* PDS_HTTP_MAX_CONNECTIONS_PER_LOCAL_IP; 0 = no cap */
+    int64_t http_headers_timeout_ms;       /* PDS_HTTP_HEADERS_TIMEOUT; 0 = none */
+    int64_t http_request_timeout_ms;       /* PDS_HTTP_REQUEST_TIMEOUT; 0 = none */
+
     /* Storage */
     char *data_dir;                       /* PDS_DATA_DIRECTORY */
     char *database_url;                   /* PDS_DATABASE_URL; NULL = private cluster in data_dir */

@@ -6,6 +6,8 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
 #include <sodium.h>
 
@@ -285,6 +287,20 @@ enum err jwt_decode_hs256(struct bytes token, struct bytes secret, struct jwt *o
 const char *jwt_typ(const struct jwt *j)
 {
     return json_string_value(json_object_get(j->header, "typ"));
+}
+
+/* The media type without its optional "application/" prefix (RFC 7515 4.1.9), compared
+ * case-insensitively, as jose's jwtVerify compares it for the reference. */
+static const char *typ_core(const char *t)
+{
+    static const char prefix[] = "application/";
+    return strncasecmp(t, prefix, sizeof prefix - 1) == 0 ? t + sizeof prefix - 1 : t;
+}
+
+bool jwt_typ_is(const struct jwt *j, const char *want)
+{
+    const char *typ = jwt_typ(j);
+    return typ && strcasecmp(typ_core(typ), typ_core(want)) == 0;
 }
 
 const char *jwt_alg(const struct jwt *j)

@@ -61,6 +61,10 @@ enum err jwt_decode_hs256(struct bytes token, struct bytes secret, struct jwt *o
 /* Header and claim readers: borrowed strings living as long as j, NULL when absent or
  * not a string. */
 const char *jwt_typ(const struct jwt *j);
+/* Whether header "typ" is the media type want, as RFC 7515 4.1.9 and jose compare them:
+ * case-insensitively, "application/" optional on either side. false when typ is absent or
+ * not a string. */
+bool jwt_typ_is(const struct jwt *j, const char *want);
 const char *jwt_alg(const struct jwt *j);
 const char *jwt_claim_str(const struct jwt *j, const char *name);
 /* True and *out set when the claim is a JSON integer. */

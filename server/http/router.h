@@ -17,6 +17,9 @@
 enum route_flag {
     ROUTE_PREFIX = 1 << 0,   /* path routes: match any path starting with name */
     ROUTE_RAW_BODY = 1 << 1, /* XRPC: keep a JSON body as bytes, do not parse it */
+    ROUTE_ON_HEAD = 1 << 2,  /* on_body is first called with no bytes (NULL, 0) once the head
+                                is in, before any body is read: it can refuse from the
+                                headers (auth, a declared length over a configured limit) */
 };
 
 /* Body chunk callback of a streaming route: called for each chunk as it arrives (before the

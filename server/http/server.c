@@ -17,14 +17,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 
 #include <microhttpd.h>
 
 #include "http/cors.h"
+#include "http/edge.h"
+#include "http/head.h"
 #include "http/listen.h"
+#include "http/peer.h"
 #include "http/router.h"
 #include "http/xrpc.h"
 #include "http/xrpc_error.h"
@@ -39,6 +44,7 @@
 
 struct http_server {
     struct MHD_Daemon *daemon;
+    struct edge *edge; /* per-address caps, request deadlines, lingering close */
     const struct config *cfg;
     atomic_uint_fast64_t next_id;
     uint32_t id_base; /* random per process, so ids differ across restarts */
@@ -50,8 +56,11 @@ struct req_state {
     struct arena arena;
     struct buf body;
     struct http_server *srv;
-    char *raw_uri;
-    uint64_t body_seen; /* bytes received, buffered or streamed */
+    struct edge_conn *conn; /* this connection's bookkeeping */
+    char *raw_uri;          /* the request target as sent (our copy) */
+    size_t raw_uri_len;     /* up to its first NUL byte */
+    const char *wire_uri;   /* the target inside the library's buffer, for the NUL check */
+    uint64_t body_seen;     /* bytes received, buffered or streamed */
     size_t body_max;
     struct timespec started_at;
     bool headers_done; /* the first on_request call has run */
@@ -62,7 +71,9 @@ struct req_state {
 
 /* URI and query parsing */
 
-/* Form-style decoding as URLSearchParams: "+" is a space, %XX a byte, a stray % stays. */
+/* Form-style decoding as URLSearchParams: "+" is a space, %XX a byte, a stray % stays.
+ * NULL when the result would hold a NUL byte (%00): handlers see C strings, which would
+ * silently end at it ("repo=<did>%00junk" read as the DID). */
 static char *form_decode(struct arena *a, const char *s, size_t n)
 {
     char *out = arena_alloc(a, n + 1);
@@ -79,11 +90,17 @@ static char *form_decode(struct arena *a, const char *s, size_t n)
         }
     }
     out[k] = '\0';
-    return out;
+    return memchr(out, '\0', k) ? NULL : out;
 }
 
-/* Splits the query into rq->params. false when there are more than XRPC_PARAMS_MAX. */
-static bool parse_query(struct req_state *st, const char *query)
+enum query_status {
+    QUERY_OK,
+    QUERY_TOO_MANY, /* more than XRPC_PARAMS_MAX parameters */
+    QUERY_NUL,      /* a name or value decodes to a NUL byte */
+};
+
+/* Splits the query into rq->params. */
+static enum query_status parse_query(struct req_state *st, const char *query)
 {
     struct xrpc_req *rq = &st->rq;
     size_t count = 0;
@@ -92,7 +109,7 @@ static bool parse_query(struct req_state *st, const char *query)
     }
     count++;
     if (count > XRPC_PARAMS_MAX) {
-        return false;
+        return QUERY_TOO_MANY;
     }
     struct xrpc_param *params = arena_alloc(&st->arena, count * sizeof *params);
     size_t n = 0;
@@ -105,6 +122,9 @@ static bool parse_query(struct req_state *st, const char *query)
             params[n].name = form_decode(&st->arena, p, name_len);
             params[n].value = eq ? form_decode(&st->arena, eq + 1, len - name_len - 1)
                                  : arena_strndup(&st->arena, "", 0);
+            if (!params[n].name || !params[n].value) {
+                return QUERY_NUL;
+            }
             n++;
         }
         p += len;
@@ -114,7 +134,7 @@ static bool parse_query(struct req_state *st, const char *query)
     }
     rq->params = params;
     rq->n_params = n;
-    return true;
+    return QUERY_OK;
 }
 
 static bool nsid_chars_ok(const char *s, size_t n)
@@ -132,25 +152,11 @@ static bool nsid_chars_ok(const char *s, size_t n)
 
 /* Client address */
 
+/* A local peer (loopback or private address) is taken for a reverse proxy. */
 static bool addr_is_trusted_proxy(const char *ip)
 {
-    struct in_addr v4;
-    struct in6_addr v6;
-    if (inet_pton(AF_INET, ip, &v4) == 1) {
-        uint32_t a = ntohl(v4.s_addr);
-        return (a >> 24) == 127 || (a >> 24) == 10 || (a >> 20) == (172u << 4 | 1) ||
-               (a >> 16) == (192u << 8 | 168);
-    }
-    if (inet_pton(AF_INET6, ip, &v6) == 1) {
-        if (IN6_IS_ADDR_V4MAPPED(&v6)) {
-            char v4s[INET_ADDRSTRLEN];
-            inet_ntop(AF_INET, &v6.s6_addr[12], v4s, sizeof v4s);
-            return addr_is_trusted_proxy(v4s);
-        }
-        return IN6_IS_ADDR_LOOPBACK(&v6) || (v6.s6_addr[0] & 0xfe) == 0xfc ||
-               IN6_IS_ADDR_LINKLOCAL(&v6);
-    }
-    return false;
+    struct peer_addr a;
+    return peer_addr_parse(ip, &a) && peer_addr_is_local(&a);
 }
 
 /* The peer's address; behind a local reverse proxy (loopback or private peer), the nearest
@@ -268,6 +274,7 @@ static enum MHD_Result send_response(struct req_state *st, struct MHD_Connection
     struct xrpc_resp *r = &st->rq.resp;
     struct MHD_Response *resp;
     if (r->upgrade) {
+        edge_conn_upgraded(st->srv->edge, st->conn);
         struct upgrade_box *box = xmalloc(sizeof *box);
         *box = (struct upgrade_box){r->upgrade, r->upgrade_ctx};
         resp = MHD_create_response_for_upgrade(on_upgraded, box);
@@ -410,7 +417,43 @@ static int check_input(struct req_state *st, struct MHD_Connection *conn, bool h
     return 0;
 }
 
-static void start_request(struct req_state *st, struct MHD_Connection *conn, const char *method)
+static enum MHD_Result count_transfer_encodings(void *cls, enum MHD_ValueKind kind, const char *key,
+                                                const char *value)
+{
+    if (strcasecmp(key, "transfer-encoding") == 0) {
+        (*(unsigned *)cls)++;
+    }
+    return MHD_YES;
+}
+
+/* Checks of the head as a whole (http/head.h), before routing; true when a refusal was set. */
+static bool refuse_head(struct req_state *st, struct MHD_Connection *conn, const char *method,
+                        const char *version)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    struct head_facts f = {
+        .method = method,
+        .target = st->wire_uri,
+        .target_len = st->raw_uri_len,
+        .version = version,
+        .head_bytes = info ? info->header_size : 0,
+        .transfer_encoding =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "transfer-encoding"),
+        .line_buffer_max = HTTP_CONN_MEMORY_BYTES,
+    };
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_transfer_encodings,
+                              &f.n_transfer_encodings);
+    const char *why;
+    int status = head_refusal(&f, &why);
+    if (status) {
+        xrpc_fail(&st->rq, status, status == 501 ? "NotImplemented" : "InvalidRequest", "%s", why);
+    }
+    return status != 0;
+}
+
+static void start_request(struct req_state *st, struct MHD_Connection *conn, const char *method,
+                          const char *version)
 {
     struct xrpc_req *rq = &st->rq;
     rq->_conn = conn;
@@ -422,10 +465,22 @@ static void start_request(struct req_state *st, struct MHD_Connection *conn, con
     size_t path_len = strcspn(uri, "?#");
     rq->path = arena_strndup(&st->arena, uri, path_len);
     rq->log.nsid = rq->path;
+
+    const char *len_hdr = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "content-length");
+    uint64_t content_length = len_hdr ? strtoull(len_hdr, NULL, 10) : 0;
+    bool has_body = content_length > 0 ||
+                    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "transfer-encoding");
+    st->has_body = has_body;
+    if (refuse_head(st, conn, method, version)) {
+        return;
+    }
     if (uri[path_len] == '?') {
         const char *q = uri + path_len + 1;
-        if (!parse_query(st, arena_strndup(&st->arena, q, strcspn(q, "#")))) {
-            xrpc_fail(rq, 400, "InvalidRequest", "too many query parameters");
+        enum query_status qs = parse_query(st, arena_strndup(&st->arena, q, strcspn(q, "#")));
+        if (qs != QUERY_OK) {
+            xrpc_fail(rq, 400, "InvalidRequest", "%s",
+                      qs == QUERY_NUL ? "query parameters must not contain NUL bytes"
+                                      : "too many query parameters");
             return;
         }
     }
@@ -435,12 +490,6 @@ static void start_request(struct req_state *st, struct MHD_Connection *conn, con
         xrpc_reply_empty(rq, 204); /* CORS preflight; headers added in send_response */
         return;
     }
-
-    const char *len_hdr = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "content-length");
-    uint64_t content_length = len_hdr ? strtoull(len_hdr, NULL, 10) : 0;
-    bool has_body = content_length > 0 ||
-                    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "transfer-encoding");
-    st->has_body = has_body;
 
     rq->route = router_find_path(rq->path);
     if (rq->route) {
@@ -546,12 +595,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!st) {
         return MHD_NO; /* the URI-log callback always runs first; never reached */
     }
+    struct edge *edge = st->srv->edge;
     if (!st->headers_done) {
         st->headers_done = true;
-        start_request(st, conn, method);
+        if (!edge_head_done(edge, st->conn)) {
+            return MHD_NO; /* cut by the watchdog meanwhile */
+        }
+        start_request(st, conn, method, version);
+        const struct xrpc_route *route = st->rq.route;
+        if (!st->rq.resp.status && route && (route->flags & ROUTE_ON_HEAD) && route->on_body) {
+            (void)route->on_body(&st->rq, NULL, 0); /* may refuse from the headers */
+        }
         if (st->rq.resp.status && st->has_body) {
-            /* refused before reading the body: libmicrohttpd then closes the connection
-             * instead of reading what we do not want */
+            /* refused before reading the body: libmicrohttpd then sends no 100 Continue and
+             * closes the connection instead of reading what we do not want; the closing
+             * lingers so that our answer is not lost to a reset */
+            edge_conn_linger(edge, st->conn);
+            if (!edge_body_done(edge, st->conn)) {
+                return MHD_NO;
+            }
             return send_response(st, conn);
         }
         return MHD_YES; /* bodiless refusals wait for the last call, keeping the connection */
@@ -574,10 +636,28 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (st->queued) {
         return MHD_YES;
     }
+    if (!edge_body_done(edge, st->conn)) {
+        return MHD_NO; /* cut by the watchdog while the body came in */
+    }
     if (!st->rq.resp.status) {
         run_handler(st);
     }
     return send_response(st, conn);
+}
+
+/* libmicrohttpd 0.9.75 calls this with the target still in its buffer, then splits the
+ * query there into one header record per parameter, allocated from the connection's memory
+ * pool. Enough parameters exhaust the pool, and that error path leaves the connection
+ * waiting with no answer sent (the 431 is logged, never written). We parse the query
+ * ourselves from a copy, so the library is given an empty one: the NUL written after the
+ * '?' ends the string it is about to split. (A '?' behind a NUL byte escapes this; such a
+ * request gets its 400, or is cut at the headers deadline.) */
+static void hide_query_from_library(const char *uri)
+{
+    char *q = strchr(uri, '?');
+    if (q) {
+        q[1] = '\0'; /* writable: the library's own read buffer, passed as const */
+    }
 }
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
@@ -587,7 +667,15 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     arena_init(&st->arena);
     buf_init(&st->body, BUF_MAX_HUGE);
     st->srv = srv;
-    st->raw_uri = arena_strndup(&st->arena, uri ? uri : "/", uri ? strlen(uri) : 1);
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    st->conn = info ? info->socket_context : NULL;
+    st->raw_uri_len = uri ? strlen(uri) : 1;
+    st->raw_uri = arena_strndup(&st->arena, uri ? uri : "/", st->raw_uri_len);
+    st->wire_uri = uri;
+    if (uri) {
+        hide_query_from_library(uri);
+    }
     st->body_max = XRPC_BODY_MAX_DEFAULT;
     st->rq.arena = &st->arena;
     st->rq.cfg = srv->cfg;
@@ -608,6 +696,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         return;
     }
     *req_cls = NULL;
+    edge_request_done(st->srv->edge, st->conn);
     struct xrpc_req *rq = &st->rq;
     if (rq->method) {
         struct timespec now;
@@ -639,7 +728,49 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     log_warn(NULL, "http: %s", msg);
 }
 
-static struct MHD_Daemon *start_daemon(struct http_server *srv, const struct listen_addr *la)
+/* Accept policy: a new connection is refused outright when its address is at its cap.
+ * (libmicrohttpd's own MHD_OPTION_PER_IP_CONNECTION_LIMIT puts one cap on every address,
+ * a local reverse proxy's included, which carries everyone's connections.) */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addr_len)
+{
+    struct http_server *srv = cls;
+    return edge_admit(srv->edge, addr) ? MHD_YES : MHD_NO;
+}
+
+/* The connection's bookkeeping lives in its socket context, from accept to close; the
+ * library calls CLOSED before it closes the socket, so the watchdog never touches a
+ * descriptor that may have been reused. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct http_server *srv = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *fd =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        const union MHD_ConnectionInfo *addr =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        *socket_context =
+            fd ? edge_conn_open(srv->edge, fd->connect_fd, addr ? addr->client_addr : NULL) : NULL;
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        edge_conn_close(srv->edge, *socket_context);
+        *socket_context = NULL;
+    }
+}
+
+unsigned http_connection_budget(unsigned worker_threads)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) {
+        rl.rlim_cur = HTTP_CONNECTIONS_FALLBACK + HTTP_FD_RESERVE;
+    }
+    uint64_t reserve = HTTP_FD_RESERVE + (uint64_t)worker_threads * HTTP_FD_PER_WORKER;
+    uint64_t n =
+        rl.rlim_cur > reserve + HTTP_CONNECTIONS_MIN ? rl.rlim_cur - reserve : HTTP_CONNECTIONS_MIN;
+    return n > UINT32_MAX / 2 ? UINT32_MAX / 2 : (unsigned)n;
+}
+
+static struct MHD_Daemon *start_daemon(struct http_server *srv, const struct listen_addr *la,
+                                       unsigned max_connections)
 {
     const struct config *cfg = srv->cfg;
     unsigned flags =
@@ -649,14 +780,34 @@ static struct MHD_Daemon *start_daemon(struct http_server *srv, const struct lis
         flags |= la->scope == LISTEN_ALL ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
     }
     /* the logger first, so libmicrohttpd reports option problems through it */
-    return MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, on_request, srv,
-                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, MHD_OPTION_SOCK_ADDR,
-                            (const struct sockaddr *)&la->sa, MHD_OPTION_THREAD_POOL_SIZE,
-                            (unsigned)cfg->worker_threads, MHD_OPTION_CONNECTION_TIMEOUT,
-                            (unsigned)HTTP_IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-                            (size_t)HTTP_CONN_MEMORY_BYTES, MHD_OPTION_URI_LOG_CALLBACK, on_uri,
-                            srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-                            MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
+    return MHD_start_daemon(
+        flags, (uint16_t)cfg->port, on_accept, srv, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
+        mhd_log, srv, MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&la->sa,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->worker_threads,
+        MHD_OPTION_CONNECTION_LIMIT, max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)HTTP_IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)HTTP_CONN_MEMORY_BYTES, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
+        srv, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
+}
+
+/* The connection limit: the setting, or what the open-file limit leaves room for. */
+static unsigned connection_limit(const struct config *cfg)
+{
+    unsigned threads = cfg->worker_threads > 0 ? (unsigned)cfg->worker_threads : 1;
+    unsigned budget = http_connection_budget(threads);
+    if (cfg->http_max_connections <= 0) {
+        return budget;
+    }
+    if ((unsigned)cfg->http_max_connections > budget) {
+        log_warn(NULL,
+                 "PDS_HTTP_MAX_CONNECTIONS=%d is more than the open-file limit leaves room "
+                 "for (%u): connections past that will wait to be accepted",
+                 cfg->http_max_connections, budget);
+    }
+    /* at least one per worker thread: the library divides the limit among them */
+    return (unsigned)cfg->http_max_connections < threads ? threads
+                                                         : (unsigned)cfg->http_max_connections;
 }
 
 enum err http_server_start(const struct config *cfg, struct http_server **out)
@@ -668,20 +819,36 @@ enum err http_server_start(const struct config *cfg, struct http_server **out)
         srv->id_base = (uint32_t)time(NULL);
     }
     atomic_init(&srv->next_id, 1);
+    struct edge_limits lim = {
+        .per_ip =
+            cfg->http_max_connections_per_ip > 0 ? (unsigned)cfg->http_max_connections_per_ip : 0,
+        .per_local_ip = cfg->http_max_connections_per_local_ip > 0
+                            ? (unsigned)cfg->http_max_connections_per_local_ip
+                            : 0,
+        .headers_timeout_ms = cfg->http_headers_timeout_ms,
+        .request_timeout_ms = cfg->http_request_timeout_ms,
+    };
+    if (edge_start(&lim, &srv->edge) != ERR_OK) {
+        free(srv);
+        return ERR_INTERNAL;
+    }
     struct listen_addr la;
     if (listen_addr_parse(cfg->listen_address, cfg->port, &la) != ERR_OK) {
         log_error(NULL, "PDS_LISTEN_ADDRESS \"%s\" is not an IP address", cfg->listen_address);
+        edge_stop(srv->edge);
         free(srv);
         return ERR_INVALID;
     }
-    srv->daemon = start_daemon(srv, &la);
+    unsigned max_connections = connection_limit(cfg);
+    srv->daemon = start_daemon(srv, &la, max_connections);
     if (!srv->daemon && la.family == AF_INET6 && la.scope == LISTEN_ALL &&
         listen_addr_parse("0.0.0.0", cfg->port, &la) == ERR_OK) {
-        srv->daemon = start_daemon(srv, &la); /* no IPv6 here: every IPv4 interface */
+        srv->daemon = start_daemon(srv, &la, max_connections); /* no IPv6: every IPv4 interface */
     }
     if (!srv->daemon) {
         log_error(NULL, "could not listen on %s (in use, not permitted, or not an address here)",
                   la.text);
+        edge_stop(srv->edge);
         free(srv);
         return ERR_INTERNAL;
     }
@@ -690,6 +857,9 @@ enum err http_server_start(const struct config *cfg, struct http_server **out)
                         : la.family == AF_INET6     ? ", IPv6 and IPv4"
                                                     : ", IPv4 only";
     log_info(NULL, "listening on %s (%s%s)", la.text, listen_scope_str(la.scope), reach);
+    log_info(NULL,
+             "HTTP: at most %u connections; per client address %u, per local one %u (0: no cap)",
+             max_connections, lim.per_ip, lim.per_local_ip);
     *out = srv;
     return ERR_OK;
 }
@@ -700,5 +870,6 @@ void http_server_stop(struct http_server *s)
         return;
     }
     MHD_stop_daemon(s->daemon);
+    edge_stop(s->edge); /* after the daemon: every connection has been closed */
     free(s);
 }

@@ -39,8 +39,10 @@ struct config;
 struct xrpc_route;
 
 #define XRPC_BODY_MAX_DEFAULT ((size_t)1 << 20) /* 1 MiB: JSON procedure bodies */
-#define XRPC_PARAMS_MAX       256               /* query parameters kept per request; more is 400 */
-#define XRPC_REQUEST_ID_LEN   16
+/* Query parameters per request, more is 400: one per two bytes of a head at its limit
+ * (HTTP_HEAD_MAX_BYTES, http/head.h), which is the real bound, as in the reference. */
+#define XRPC_PARAMS_MAX     8192
+#define XRPC_REQUEST_ID_LEN 16
 
 /* HTTP methods, as a bit set so a path route may accept several. */
 enum http_method {

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "api/common/app.h"
 #include "api/routes.h"
@@ -55,6 +56,24 @@ static enum err prepare_database(const char *url)
     return e;
 }
 
+/* Each client connection holds a descriptor, and the connection limit follows the soft
+ * open-file limit (http_connection_budget): raise it to the hard limit, as far as we may. */
+static void raise_open_file_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max) {
+        return;
+    }
+    rlim_t was = rl.rlim_cur;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        log_info(NULL, "open-file limit raised from %llu to %llu", (unsigned long long)was,
+                 (unsigned long long)rl.rlim_cur);
+    } else {
+        log_warn(NULL, "could not raise the open-file limit from %llu", (unsigned long long)was);
+    }
+}
+
 /* Blocks until SIGINT or SIGTERM (blocked in every thread, so only sigwait sees them). */
 static void wait_for_stop(const sigset_t *set)
 {
@@ -84,6 +103,7 @@ int cmd_serve(int argc, char **argv)
     log_info(NULL, "pds %s starting: %s (%s), %d worker threads", cfg.version, cfg.public_url,
              cfg.service_did, cfg.worker_threads);
     log_secrets_source(&cfg);
+    raise_open_file_limit();
 
     /* Before any thread exists, so all inherit the mask; children unblock (cluster.c). */
     sigset_t stop_set;

@@ -107,16 +107,20 @@ static int verify_bearer(struct xrpc_req *rq, const char *typ, unsigned allowed,
     }
     int status = 0;
     int64_t exp = 0, now = (int64_t)time(NULL);
-    const char *htyp = jwt_typ(&j), *sub = jwt_claim_str(&j, "sub");
+    const char *sub = jwt_claim_str(&j, "sub");
     const char *aud = jwt_claim_str(&j, "aud"), *scope = jwt_claim_str(&j, "scope");
     const char *jti = jwt_claim_str(&j, "jti");
-    if (!jwt_claim_int(&j, "exp", &exp) || exp <= now) {
+    json_t *jti_json = json_object_get(j.claims, "jti");
+    /* In the reference's order: jose's jwtVerify checks the signature, then "typ" (a token
+     * without one is refused), then the audience, then expiry; all but expiry fail as
+     * "could not be verified". Then its own checks. */
+    if (!jwt_typ_is(&j, typ) || !aud || strcmp(aud, cfg->service_did) != 0) {
+        status = xrpc_fail(rq, 400, "InvalidToken", "Token could not be verified");
+    } else if (!jwt_claim_int(&j, "exp", &exp) || exp <= now) {
         /* 400, not 401: clients refresh on exactly 400 ExpiredToken */
         status = xrpc_fail(rq, 400, "ExpiredToken", "Token has expired");
-    } else if (htyp && strcmp(htyp, typ) != 0) {
-        status = xrpc_fail(rq, 400, "InvalidToken", "Invalid token type");
     } else if (json_object_get(j.claims, "lxm") || json_object_get(j.claims, "cnf") || !sub ||
-               !syntax_did_valid(bytes_str(sub)) || !aud || strcmp(aud, cfg->service_did) != 0) {
+               !syntax_did_valid(bytes_str(sub)) || (jti_json && !jti)) {
         status = xrpc_fail(rq, 400, "InvalidToken", "Malformed token");
     } else {
         enum auth_scope s = auth_scope_parse(scope);
@@ -180,7 +184,11 @@ int auth_access(struct xrpc_req *rq, unsigned flags, const struct auth **out)
 
 int auth_refresh(struct xrpc_req *rq, const struct auth **out)
 {
-    return verify_bearer(rq, "refresh+jwt", 0, AUTH_KIND_REFRESH, out);
+    int st = verify_bearer(rq, "refresh+jwt", 0, AUTH_KIND_REFRESH, out);
+    if (!st && !(*out)->jti) {
+        return xrpc_fail(rq, 401, "MissingTokenId", "Unexpected missing refresh token id");
+    }
+    return st;
 }
 
 int auth_admin(struct xrpc_req *rq, const struct auth **out)

@@ -53,10 +53,12 @@ enum auth_flag {
 const char *auth_scope_name(enum auth_scope s);
 enum auth_scope auth_scope_parse(const char *s);
 
-/* Authorization: Bearer <access JWT>. 401 AuthMissing without a header; 400 ExpiredToken,
- * 400 InvalidToken for a bad token or a scope not in flags. */
+/* Authorization: Bearer <access JWT> with header typ "at+jwt" (app-password sessions too).
+ * 401 AuthMissing without a header; 400 ExpiredToken; 400 InvalidToken for a bad token, one
+ * without that typ, or a scope not in flags. */
 int auth_access(struct xrpc_req *rq, unsigned flags, const struct auth **out);
-/* Authorization: Bearer <refresh JWT> (refreshSession, deleteSession). */
+/* Authorization: Bearer <refresh JWT> with typ "refresh+jwt" (refreshSession,
+ * deleteSession); 401 MissingTokenId without a jti, as the reference. */
 int auth_refresh(struct xrpc_req *rq, const struct auth **out);
 /* Authorization: Basic admin:<PDS_ADMIN_PASSWORD>, compared in constant time. */
 int auth_admin(struct xrpc_req *rq, const struct auth **out);

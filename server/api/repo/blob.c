@@ -130,6 +130,9 @@ int api_repo_upload_blob_body(struct xrpc_req *rq, const uint8_t *chunk, size_t 
     if (!s && (st = upload_start(rq, &s))) {
         return st;
     }
+    if (len == 0) {
+        return 0; /* the call once the head is in (ROUTE_ON_HEAD): started, nothing to write */
+    }
     if ((int64_t)(s->up.size + len) > s->limit) {
         return xrpc_fail(rq, 413, "PayloadTooLarge", "request entity too large");
     }

@@ -23,7 +23,7 @@ static const struct xrpc_route rows[] = {
     {"com.atproto.repo.listMissingBlobs",        HTTP_GET,  api_repo_list_missing_blobs,         NO_INPUT, 0, 0, NULL},
     {"com.atproto.repo.listRecords",             HTTP_GET,  api_repo_list_records,               NO_INPUT, 0, 0, NULL},
     {"com.atproto.repo.putRecord",               HTTP_POST, api_repo_put_record,                 JSON,     0, 0, NULL},
-    {"com.atproto.repo.uploadBlob",              HTTP_POST, api_repo_upload_blob,                XRPC_INPUT_ANY, BLOB_BODY_MAX, 0, api_repo_upload_blob_body},
+    {"com.atproto.repo.uploadBlob",              HTTP_POST, api_repo_upload_blob,                XRPC_INPUT_ANY, BLOB_BODY_MAX, ROUTE_ON_HEAD, api_repo_upload_blob_body},
 };
 /* clang-format on */
 

@@ -21,11 +21,12 @@ export function pdsBinary() {
  * Starts `pds serve` with a temp data directory, a free port and a new database.
  * opts.plcUrl: the PLC directory; opts.env: extra or overriding environment variables (an
  * undefined value removes a default); opts.host: where the harness reaches it (default
- * localhost; an IP address when PDS_LISTEN_ADDRESS names one elsewhere).
+ * localhost; an IP address when PDS_LISTEN_ADDRESS names one elsewhere);
+ * opts.fdSoftLimit: start pds with this soft open-file limit (it raises it itself).
  * Returns { url, port, hostname, did?, dataDir, logFile, dbUrl, adminPassword, proc,
  *           agent(), adminAuth(), logTail(n), stop() }.
  */
-export async function startPds({ plcUrl, env = {}, startTimeoutMs = 30000, host = 'localhost' } = {}) {
+export async function startPds({ plcUrl, env = {}, startTimeoutMs = 30000, host = 'localhost', fdSoftLimit } = {}) {
   if (!plcUrl) throw new Error('startPds: plcUrl is required');
   const bin = pdsBinary();
   if (!fs.existsSync(bin)) throw new Error(`pds binary not found at ${bin} (build it, or set PDS_BIN)`);
@@ -58,7 +59,10 @@ export async function startPds({ plcUrl, env = {}, startTimeoutMs = 30000, host 
     ...env,
   };
   const log = fs.openSync(logFile, 'a');
-  const proc = spawn(bin, ['serve'], { env: childEnv, stdio: ['ignore', log, log], cwd: workDir });
+  const [cmd, args] = fdSoftLimit
+    ? ['/bin/sh', ['-c', 'ulimit -S -n "$1" && exec "$0" serve', bin, String(fdSoftLimit)]]
+    : [bin, ['serve']];
+  const proc = spawn(cmd, args, { env: childEnv, stdio: ['ignore', log, log], cwd: workDir });
   fs.closeSync(log);
   let exited = null;
   const exitPromise = once(proc, 'exit').then(([code, signal]) => {

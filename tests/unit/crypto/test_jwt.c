@@ -322,6 +322,45 @@ static void test_jwt_is_expired_without_exp(void)
     jwt_clear(&j);
 }
 
+/* Header typ as the reference's jose compares it: case-insensitive, "application/" optional;
+ * absent or not a string never matches. */
+static void test_jwt_typ_is_compares_media_types(void)
+{
+    /* 32 zero bytes: an HS256-sized signature, never checked here */
+    static const char sig64[] = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    static const struct {
+        const char *header;
+        bool at_jwt;
+    } cases[] = {
+        {"{\"alg\":\"HS256\",\"typ\":\"at+jwt\"}", true},
+        {"{\"alg\":\"HS256\",\"typ\":\"AT+JWT\"}", true},
+        {"{\"alg\":\"HS256\",\"typ\":\"application/at+jwt\"}", true},
+        {"{\"alg\":\"HS256\",\"typ\":\"Application/At+Jwt\"}", true},
+        {"{\"alg\":\"HS256\"}", false}, /* no typ: refused, the point of the check */
+        {"{\"alg\":\"HS256\",\"typ\":\"refresh+jwt\"}", false},
+        {"{\"alg\":\"HS256\",\"typ\":\"JWT\"}", false},
+        {"{\"alg\":\"HS256\",\"typ\":\"\"}", false},
+        {"{\"alg\":\"HS256\",\"typ\":\"application/\"}", false},
+        {"{\"alg\":\"HS256\",\"typ\":\"at+jwt \"}", false},
+        {"{\"alg\":\"HS256\",\"typ\":\"xapplication/at+jwt\"}", false},
+        {"{\"alg\":\"HS256\",\"typ\":7}", false},
+        {"{\"alg\":\"HS256\",\"typ\":null}", false},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        char *tok = raw_token(cases[i].header, "{}", sig64);
+        struct jwt j;
+        CHECK_EQ(jwt_parse(bytes_str(tok), &j), ERR_OK);
+        if (jwt_typ_is(&j, "at+jwt") != cases[i].at_jwt) {
+            CHECK(!"typ comparison");
+            fprintf(stderr, "  header %s\n", cases[i].header);
+        }
+        /* the wanted type may carry the prefix too */
+        CHECK_EQ(jwt_typ_is(&j, "application/at+jwt"), cases[i].at_jwt);
+        jwt_clear(&j);
+        free(tok);
+    }
+}
+
 int main(void)
 {
     RUN(test_jwt_hs256_known_answer);
@@ -333,5 +372,6 @@ int main(void)
     RUN(test_jwt_high_s_only_passes_leniently);
     RUN(test_jwt_parse_bad_input_table);
     RUN(test_jwt_is_expired_without_exp);
+    RUN(test_jwt_typ_is_compares_media_types);
     return test_report();
 }
