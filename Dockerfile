@@ -31,7 +31,11 @@ RUN /tmp/docker/apt-install.sh /tmp/docker/packages-runtime.txt \
  && install -d -o pds -g pds -m 0750 /pds \
  && rm -rf /tmp/docker
 COPY --from=build /out/usr/local/bin/ /usr/local/bin/
+# every interface of the container's own network: a container is reached only through the
+# ports it is run with (-p), so even a development image (hostname localhost) must not
+# listen on its loopback alone
 ENV PDS_PORT=3000 \
+    PDS_LISTEN_ADDRESS=:: \
     PDS_DATA_DIRECTORY=/pds \
     PDS_BLOBSTORE_DISK_LOCATION=/pds/blocks
 USER pds
