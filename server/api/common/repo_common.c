@@ -93,9 +93,13 @@ const char *api_account_status(const struct api_account *acct)
     return NULL;
 }
 
+/* The reference's prepareWrite and validateRecord (packages/pds/src/repo/prepare.ts): its
+ * "known" schemas are every record schema it bundles, which is what the catalog holds
+ * (lexicons/ plus PDS_LEXICON_DIR). Every failure is 400 InvalidRequest with its message. */
 int api_record_check(struct xrpc_req *rq, const char *collection, const char *rkey,
                      struct dm_value *record, int validate, const char **status)
 {
+    *status = NULL;
     if (!syntax_nsid_valid(bytes_str(collection))) {
         return xrpc_fail(rq, 400, "InvalidRequest", "Invalid collection: %s", collection);
     }
@@ -110,26 +114,24 @@ int api_record_check(struct xrpc_req *rq, const char *collection, const char *rk
         /* the reference fills in a missing $type from the collection */
         dm_map_put(rq->arena, record, "$type", dm_cstr(rq->arena, collection));
     } else if (type->kind != DM_STRING || !bytes_eq(type->u.str, bytes_str(collection))) {
-        if (validate != 0) {
-            return xrpc_fail(rq, 400, "InvalidRequest", "Invalid $type: expected %s, got %.*s",
-                             collection, type->kind == DM_STRING ? (int)type->u.str.len : 0,
-                             type->kind == DM_STRING ? (const char *)type->u.str.ptr : "");
-        }
+        /* refused whatever `validate` says, as the reference does */
+        return xrpc_fail(rq, 400, "InvalidRequest", "Invalid $type: expected %s, got %.*s",
+                         collection, type->kind == DM_STRING ? (int)type->u.str.len : 0,
+                         type->kind == DM_STRING ? (const char *)type->u.str.ptr : "");
     }
-    *status = "unknown";
-    const struct lexicon_catalog *lex = app_get()->lexicons;
     if (validate == 0) {
-        return 0;
+        return 0; /* no validationStatus at all in the answer, as the reference */
     }
+    const struct lexicon_catalog *lex = app_get()->lexicons;
     const struct lexicon_def *def = lex ? lexicon_catalog_lookup(lex, bytes_str(collection)) : NULL;
-    if (!def) {
+    if (!def || def->schema->type != LEXICON_RECORD) {
         if (validate == 1) {
-            return xrpc_fail(rq, 400, "InvalidRequest", "Lexicon not found: lex:%s", collection);
+            return xrpc_fail(rq, 400, "InvalidRequest", "Unknown lexicon type: %s", collection);
         }
+        *status = "unknown";
         return 0;
     }
-    if (def->schema->type == LEXICON_RECORD &&
-        !lexicon_record_key_allows(def->schema->u.record.key, bytes_str(rkey))) {
+    if (!lexicon_record_key_allows(def->schema->u.record.key, bytes_str(rkey))) {
         return xrpc_fail(rq, 400, "InvalidRequest", "Invalid record key for %s: %s", collection,
                          rkey);
     }
@@ -139,9 +141,11 @@ int api_record_check(struct xrpc_req *rq, const char *collection, const char *rk
         return xrpc_fail(rq, 400, "InvalidRequest", "Invalid %s record: %s", collection, msg);
     }
     if (e == ERR_NOT_FOUND) {
+        /* a ref the catalog cannot resolve (an operator's schema naming one not loaded) */
         if (validate == 1) {
-            return xrpc_fail(rq, 400, "InvalidRequest", "Lexicon not found: %s", msg);
+            return xrpc_fail(rq, 400, "InvalidRequest", "Unknown lexicon type: %s", msg);
         }
+        *status = "unknown";
         return 0;
     }
     if (e) {

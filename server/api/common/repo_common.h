@@ -25,8 +25,9 @@ int api_repo_available(struct xrpc_req *rq, const char *ident, struct api_accoun
 json_t *api_record_json(struct arena *a, struct bytes cbor);
 
 /* The #commit-independent record checks of create/put: collection NSID, rkey syntax and
- * the lexicon's key type, $type, and lexicon validation (validate: -1 absent, 0, 1).
- * *status gets "valid" or "unknown". 0 or the error status already set. */
+ * the lexicon's key type, $type, and lexicon validation (validate: -1 absent, 0, 1) against
+ * app_get()->lexicons. *status gets "valid", "unknown" (absent: no schema for the
+ * collection) or NULL (validate 0: no status). 0 or the error status already set. */
 int api_record_check(struct xrpc_req *rq, const char *collection, const char *rkey,
                      struct dm_value *record, int validate, const char **status);
 
