@@ -43,32 +43,53 @@ int api_account_find(struct xrpc_req *rq, const char *ident, bool *found, struct
     return 0;
 }
 
-int api_repo_available(struct xrpc_req *rq, const char *ident, struct api_account *out)
+/* The caller as the reference's isUserOrAdmin(auth, did) sees it, for the OWNER reads. */
+static int caller_of(struct xrpc_req *rq, enum api_read how, const struct auth **a)
 {
-    bool found;
-    int st = api_account_find(rq, ident, &found, out);
+    *a = NULL;
+    if (how != API_READ_OWNER && how != API_READ_OWNER_TAKENDOWN) {
+        return 0; /* the reference's ACTIVE, PUBLIC and STATUS reads take no credentials */
+    }
+    if (!xrpc_header(rq, "authorization")) {
+        return 0;
+    }
+    unsigned scopes = AUTH_STANDARD | (how == API_READ_OWNER_TAKENDOWN ? AUTH_TAKENDOWN : 0);
+    return auth_optional(rq, scopes, a);
+}
+
+int api_repo_available(struct xrpc_req *rq, const char *ident, enum api_read how,
+                       struct api_account *out)
+{
+    const struct auth *a;
+    int st = caller_of(rq, how, &a);
     if (st) {
         return st;
     }
+    bool found;
+    if ((st = api_account_find(rq, ident, &found, out))) {
+        return st;
+    }
+    if (how == API_READ_ACTIVE) {
+        if (!found || out->takendown || out->deactivated) {
+            memset(out, 0, sizeof(*out));
+        }
+        return 0;
+    }
+    /* messages name what the caller asked for, a handle too, as the reference's do */
     if (!found) {
         return xrpc_fail(rq, 400, "RepoNotFound", "Could not find repo for DID: %s", ident);
     }
-    /* the admin and the account itself may read an inactive repository (migration) */
-    const struct auth *a = NULL;
-    if (xrpc_header(rq, "authorization")) {
-        st = auth_optional(rq, AUTH_STANDARD | AUTH_TAKENDOWN, &a);
-        if (st) {
-            return st;
-        }
+    if (how == API_READ_STATUS) {
+        return 0;
     }
     if (a && (a->kind == AUTH_KIND_ADMIN || (a->did && strcmp(a->did, out->did) == 0))) {
         return 0;
     }
     if (out->takendown) {
-        return xrpc_fail(rq, 400, "RepoTakendown", "Repo has been takendown: %s", out->did);
+        return xrpc_fail(rq, 400, "RepoTakendown", "Repo has been takendown: %s", ident);
     }
     if (out->deactivated) {
-        return xrpc_fail(rq, 400, "RepoDeactivated", "Repo has been deactivated: %s", out->did);
+        return xrpc_fail(rq, 400, "RepoDeactivated", "Repo has been deactivated: %s", ident);
     }
     return 0;
 }

@@ -17,9 +17,34 @@ struct api_account {
 /* Looks ident (a DID or a handle) up. 0 with *found; or the error status already set. */
 int api_account_find(struct xrpc_req *rq, const char *ident, bool *found, struct api_account *out);
 
-/* Public repository reads (the reference's assertRepoAvailability): 400 RepoNotFound,
- * RepoTakendown or RepoDeactivated, unless the caller is the admin or the account itself. */
-int api_repo_available(struct xrpc_req *rq, const char *ident, struct api_account *out);
+/* How a public read treats an account that is not active. Each is what the reference does
+ * for the methods named (packages/pds/src/api/com/atproto/repo and sync):
+ * - API_READ_ACTIVE: repo.getRecord, repo.listRecords. The reference looks the repo up with
+ *   getDidForActor, which skips deactivated and taken-down accounts, and has no auth: an
+ *   inactive account is answered as if it did not exist here (the caller words it).
+ * - API_READ_PUBLIC: repo.describeRepo, assertRepoAvailability(isAdminOrSelf = false):
+ *   400 RepoNotFound, RepoTakendown or RepoDeactivated for everyone, its owner too.
+ * - API_READ_OWNER: sync.getRecord, getBlocks, getLatestCommit, getHead, getCheckout:
+ *   assertRepoAvailability(isUserOrAdmin): as PUBLIC, except that the admin (Basic) or the
+ *   account's own access token reads on. The token is checked first, as the reference's
+ *   auth verifier runs before the handler: a bad one fails the call whatever the account.
+ * - API_READ_OWNER_TAKENDOWN: sync.getRepo, getBlob, listBlobs: as OWNER, and a
+ *   com.atproto.takendown token (a taken-down account's session) counts as the owner's.
+ * - API_READ_STATUS: sync.getRepoStatus: any account that exists, RepoNotFound otherwise.
+ * A deleted account has no row left: RepoNotFound (PUBLIC, OWNER*, STATUS). */
+enum api_read {
+    API_READ_ACTIVE,
+    API_READ_PUBLIC,
+    API_READ_OWNER,
+    API_READ_OWNER_TAKENDOWN,
+    API_READ_STATUS,
+};
+
+/* The one availability check of every public repository read. 0 with *out filled when the
+ * read may go on; for API_READ_ACTIVE also 0 with out->did NULL when there is no active
+ * account (the caller answers); otherwise the error status already set. */
+int api_repo_available(struct xrpc_req *rq, const char *ident, enum api_read how,
+                       struct api_account *out);
 
 /* A record block as its JSON value (links as $link, bytes as $bytes); NULL if not CBOR. */
 json_t *api_record_json(struct arena *a, struct bytes cbor);

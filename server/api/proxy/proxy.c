@@ -361,18 +361,20 @@ static int forward_to(struct xrpc_req *rq, const char *iss, const struct target 
         buf_clear(&url);
         return xrpc_fail(rq, 400, "InvalidRequest", "request too long to forward");
     }
-    const char *jwt;
-    int st = api_service_jwt(rq, iss, t->aud, nsid, 0, &jwt);
-    if (st) {
-        buf_clear(&url);
-        return st;
-    }
     bool post = rq->method_bit == HTTP_POST;
     struct fwd_headers h = {.n = 0};
-    size_t an = strlen("Bearer ") + strlen(jwt) + 1;
-    char *auth = arena_alloc(rq->arena, an);
-    snprintf(auth, an, "Bearer %s", jwt);
-    fwd_add(rq, &h, "authorization", auth);
+    if (iss) { /* without a caller, as the reference's pipethrough without `iss`: no auth */
+        const char *jwt;
+        int st = api_service_jwt(rq, iss, t->aud, nsid, 0, &jwt);
+        if (st) {
+            buf_clear(&url);
+            return st;
+        }
+        size_t an = strlen("Bearer ") + strlen(jwt) + 1;
+        char *auth = arena_alloc(rq->arena, an);
+        snprintf(auth, an, "Bearer %s", jwt);
+        fwd_add(rq, &h, "authorization", auth);
+    }
     const char *ae = xrpc_header(rq, "accept-encoding");
     fwd_add(rq, &h, "accept-encoding", ae ? ae : "identity");
     fwd_add(rq, &h, "accept-language", xrpc_header(rq, "accept-language"));
@@ -410,7 +412,7 @@ static int forward_to(struct xrpc_req *rq, const char *iss, const struct target 
     }
     long status = httppull_status(p);
     if (status >= 400) {
-        st = upstream_error(rq, p);
+        int st = upstream_error(rq, p);
         httppull_free(p);
         return st;
     }

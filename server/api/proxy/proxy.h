@@ -20,7 +20,7 @@ const char *api_proxy_parse_header(const char *value, char did[PROXY_DID_MAX],
                                    char svc[PROXY_SERVICE_MAX]);
 
 /* Forwards this request (method, path, query, rq->body or the fallback route's spooled
- * body) to its service for caller iss and sets the response: the upstream's status, body
+ * body) to its service for caller iss (NULL: no credentials) and sets the response: the upstream's status, body
  * (streamed) and the reference's forwarded headers; its XRPC error (500 turned into 502
  * UpstreamFailure); 502 UpstreamFailure when unreachable, 504 UpstreamTimeout on a timeout;
  * 400 InvalidRequest "No service configured for <nsid>" when nothing serves the method. */

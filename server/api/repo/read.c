@@ -8,6 +8,7 @@
 #include "identity/resolver.h"
 #include "config/config.h"
 #include "api/common/repo_common.h"
+#include "api/proxy/proxy.h"
 #include "core/syntax.h"
 
 #define LIST_RECORDS_DEFAULT 50
@@ -39,14 +40,17 @@ int api_repo_get_record(struct xrpc_req *rq)
     if (cid_s && cid_parse_str(cid_s, &want)) {
         return xrpc_fail(rq, 400, "InvalidRequest", "Invalid cid: %s", cid_s);
     }
-    bool found;
     struct api_account acct;
-    if ((st = api_account_find(rq, repo, &found, &acct))) {
+    if ((st = api_repo_available(rq, repo, API_READ_ACTIVE, &acct))) {
         return st;
     }
-    if (!found || acct.takendown || acct.deactivated) {
-        return xrpc_fail(rq, 400, "RecordNotFound", "Could not locate record: at://%s/%s/%s", repo,
-                         collection, rkey);
+    if (!acct.did) {
+        /* not an active account here: the reference asks its AppView (pipethrough without
+         * credentials), or without one answers plain InvalidRequest (repo/getRecord.ts) */
+        if (rq->cfg->bsky_app_view_url && rq->cfg->bsky_app_view_did) {
+            return api_proxy_forward(rq, NULL);
+        }
+        return xrpc_fail(rq, 400, "InvalidRequest", "Could not locate record");
     }
     struct db_params p;
     db_params_init(&p);
@@ -96,12 +100,11 @@ int api_repo_list_records(struct xrpc_req *rq)
     if (!syntax_nsid_valid(bytes_str(collection))) {
         return xrpc_fail(rq, 400, "InvalidRequest", "Invalid collection: %s", collection);
     }
-    bool found;
     struct api_account acct;
-    if ((st = api_account_find(rq, repo, &found, &acct))) {
+    if ((st = api_repo_available(rq, repo, API_READ_ACTIVE, &acct))) {
         return st;
     }
-    if (!found) {
+    if (!acct.did) { /* deactivated and taken-down accounts too (repo/listRecords.ts) */
         return xrpc_fail(rq, 400, "InvalidRequest", "Could not find repo: %s", repo);
     }
     /* newest first by default (rkeys are TIDs); reverse lists oldest first */
@@ -180,7 +183,8 @@ int api_repo_describe_repo(struct xrpc_req *rq)
         return st;
     }
     struct api_account acct;
-    if ((st = api_repo_available(rq, repo, &acct))) {
+    /* no exception for the owner or the admin here (repo/describeRepo.ts) */
+    if ((st = api_repo_available(rq, repo, API_READ_PUBLIC, &acct))) {
         return st;
     }
     json_t *doc = did_document(rq, &acct);
