@@ -91,7 +91,7 @@ static int thread_munge(struct raw_viewer *v, json_t *body, const struct raw_loc
 static const char *requested_uri(struct raw_viewer *v)
 {
     const char *uri;
-    if (xrpc_param_str(v->rq, "uri", true, &uri) || strncmp(uri, "at://", 5) != 0) {
+    if (xrpc_param_str(v->rq, "uri", false, &uri) || !uri || strncmp(uri, "at://", 5) != 0) {
         return NULL;
     }
     const char *host = uri + 5;
