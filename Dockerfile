@@ -17,6 +17,8 @@ RUN /tmp/docker/apt-install.sh /tmp/docker/packages-build.txt
 WORKDIR /src
 COPY CMakeLists.txt ./
 COPY migrations/ migrations/
+COPY lexicons/ lexicons/
+COPY admin-ui/ admin-ui/
 COPY server/ server/
 COPY tests/ tests/
 COPY bench/ bench/

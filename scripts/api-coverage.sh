@@ -102,6 +102,13 @@ Routes of ours outside the Lexicons: \`GET /xrpc/_health\` (as the reference), \
 (admin; the numbers \`pdsadmin status\` prints), \`GET /tls-check?domain=\` (on-demand TLS, as the
 reference distribution), \`GET /.well-known/atproto-did\`.
 
+Records are validated on write against the Lexicon schemas compiled into the server: lexicons/
+(${fs.readFileSync('lexicons/SOURCE', 'utf8').trim()}, ${fs.readdirSync('lexicons', { recursive: true }).filter((f) => f.endsWith('.json')).length} documents; lexicons/README.md), plus any in \`PDS_LEXICON_DIR\`. As the
+reference: with \`validate\` unset a collection with a record schema is validated (400
+\`InvalidRequest\` "Invalid <nsid> record: …") and any other is stored as \`unknown\`;
+\`validate: true\` refuses an unknown one ("Unknown lexicon type: <nsid>"); \`validate: false\`
+skips the check and reports no \`validationStatus\`.
+
 | Method | Type | Here | Reference PDS |
 |---|---|---|---|
 ${rows.join('\n')}`);

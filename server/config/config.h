@@ -46,6 +46,8 @@ struct config {
     char *warning_color;          /* PDS_WARNING_COLOR, or NULL */
     char *info_color;             /* PDS_INFO_COLOR, or NULL */
     char *success_color;          /* PDS_SUCCESS_COLOR, or NULL */
+    /* records and lexicons (reads helper) */
+    char *lexicon_dir; /* PDS_LEXICON_DIR: more schemas beside the shipped ones, or NULL */
 
     /* Listening (set-up) */
     char *listen_address; /* PDS_LISTEN_ADDRESS: an IPv4 or IPv6 literal, validated; default

@@ -83,6 +83,10 @@ const struct cfg_row config_table[] = {
     {"PDS_SUCCESS_COLOR", CFG_STR, F(success_color), NULL, "green", NULL, SEC_SERVICE,
      "Colour of confirmations on the web pages (CSS colour)."},
 
+    /* records and lexicons (reads helper) */
+    {"PDS_LEXICON_DIR", CFG_STR, F(lexicon_dir), NULL, "none: the shipped schemas only", "path", SEC_SERVICE,
+     "Extra Lexicon schema documents (every `*.json` below it) loaded beside the ones compiled into the server (lexicons/, from `@atproto/api` 0.21.0); one with the id of a shipped schema replaces it."},
+
     {"PDS_DATA_DIRECTORY", CFG_STR, F(data_dir), "./data", NULL, "path", SEC_STORAGE,
      "Base directory: private PostgreSQL cluster (when no database URL), blobs, generated dev secrets."},
     {"PDS_DATABASE_URL", CFG_SECRET, F(database_url), NULL, "private cluster", NULL, SEC_STORAGE,

@@ -10,19 +10,16 @@
 
 #include "core/sha256.h"
 
+#include "api/common/lexicons.h"
 #include "core/lexicon.h"
+#include "db/log.h"
 #include "identity/resolver.h"
 #include "config/config.h"
-
-#include <dirent.h>
-#include <sys/stat.h>
 
 /* The seal key comes from the PLC rotation key, the one secret an operator can never
  * change without losing the host's identity: rotating PDS_JWT_SECRET (which only ends
  * sessions) must not make every repository signing key unreadable. */
 #define APP_SEAL_CONTEXT "pds signing-key seal v1"
-
-#define APP_LEXICON_FILE_MAX ((size_t)1 << 20) /* the largest official lexicon is ~30 KB */
 
 /* Unsealed signing keys, by the hash of their sealed bytes: deriving the public half costs
  * as much as a signature, and a write needs the key every time. A new sealed key (a key
@@ -40,61 +37,6 @@ static pthread_mutex_t key_cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static struct app the_app;
 
-/* Adds every *.json under dir (recursively) to the catalog. */
-static enum err load_lexicons(struct lexicon_catalog *c, const char *dir, int depth, char *why,
-                              size_t why_len)
-{
-    DIR *d = opendir(dir);
-    if (!d) {
-        snprintf(why, why_len, "cannot open lexicon directory \"%s\"", dir);
-        return ERR_INVALID;
-    }
-    enum err e = ERR_OK;
-    struct dirent *de;
-    while (!e && (de = readdir(d)) != NULL) {
-        if (de->d_name[0] == '.') {
-            continue;
-        }
-        char path[4096];
-        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-        struct stat st;
-        if (stat(path, &st) != 0) {
-            continue;
-        }
-        if (S_ISDIR(st.st_mode) && depth < 8) {
-            e = load_lexicons(c, path, depth + 1, why, why_len);
-            continue;
-        }
-        size_t n = strlen(de->d_name);
-        if (n < 5 || strcmp(de->d_name + n - 5, ".json") != 0) {
-            continue;
-        }
-        FILE *f = fopen(path, "rb");
-        struct buf b;
-        buf_init(&b, APP_LEXICON_FILE_MAX);
-        uint8_t chunk[8192];
-        size_t got;
-        while (f && (got = fread(chunk, 1, sizeof(chunk), f)) > 0 && !e) {
-            e = buf_append(&b, chunk, got);
-        }
-        if (f) {
-            fclose(f);
-        }
-        char msg[LEXICON_MSG_MAX] = "";
-        if (!e) {
-            e = lexicon_catalog_add_text(c, buf_bytes(&b), msg);
-            if (e == ERR_CONFLICT) {
-                e = ERR_OK; /* the same document twice: keep the first */
-            }
-        }
-        if (e) {
-            snprintf(why, why_len, "lexicon \"%s\": %s", path, *msg ? msg : err_str(e));
-        }
-        buf_clear(&b);
-    }
-    closedir(d);
-    return e;
-}
 static bool the_app_ready;
 
 struct app *app_get(void)
@@ -122,16 +64,16 @@ enum err app_init(const struct config *cfg, char *why, size_t why_len)
         snprintf(why, why_len, "could not derive the key that seals signing keys");
         return e;
     }
-    const char *lexdir = getenv("PDS_LEXICON_DIR");
-    if (lexdir && *lexdir) {
-        the_app.lexicons = lexicon_catalog_new();
-        if ((e = load_lexicons(the_app.lexicons, lexdir, 0, why, why_len))) {
-            lexicon_catalog_free(the_app.lexicons);
-            resolver_free(the_app.resolver);
-            the_app.lexicons = NULL;
-            return e;
-        }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    struct lexicons_info li;
+    if ((e = lexicons_load(cfg->lexicon_dir, &the_app.lexicons, &li, why, why_len))) {
+        return e;
     }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    log_info(NULL, "lexicons: %zu shipped (%s), %zu from PDS_LEXICON_DIR, loaded in %ld ms",
+             li.shipped, li.source, li.extra, ms);
     struct resolver_config rc = {
         .plc_url = cfg->did_plc_url,
         .timeout_ms = (long)cfg->id_resolver_timeout_ms,

@@ -19,15 +19,15 @@ struct app {
     struct tid_gen tids;              /* thread-safe (lock-free) */
     struct sigkey rotation_key;       /* the PLC rotation key (k256); read-only */
     uint8_t seal_key[SEAL_KEY_BYTES]; /* encrypts account signing keys at rest; read-only */
-    struct lexicon_catalog *lexicons; /* record schemas for `validate`, or NULL; read-only */
+    struct lexicon_catalog *lexicons; /* schemas (api/common/lexicons.h); read-only */
     struct resolver *resolver;        /* DID and handle resolution with caches; thread-safe */
 };
 
 /* The process's app; NULL before app_init. */
 struct app *app_get(void);
-/* Builds the app from cfg (keys derived from its secrets; lexicons loaded from
- * PDS_LEXICON_DIR, every *.json below it). ERR_INVALID with a reason in why for a bad
- * rotation key or an unreadable lexicon. */
+/* Builds the app from cfg (keys derived from its secrets; the shipped lexicons and those in
+ * PDS_LEXICON_DIR). ERR_INVALID with a reason in why for a bad rotation key or an unreadable
+ * lexicon. */
 enum err app_init(const struct config *cfg, char *why, size_t why_len) MUST_CHECK;
 void app_clear(void);
 

@@ -57,32 +57,53 @@ int api_account_find(struct xrpc_req *rq, const char *ident, bool *found, struct
     return 0;
 }
 
-int api_repo_available(struct xrpc_req *rq, const char *ident, struct api_account *out)
+/* The caller as the reference's isUserOrAdmin(auth, did) sees it, for the OWNER reads. */
+static int caller_of(struct xrpc_req *rq, enum api_read how, const struct auth **a)
 {
-    bool found;
-    int st = api_account_find(rq, ident, &found, out);
+    *a = NULL;
+    if (how != API_READ_OWNER && how != API_READ_OWNER_TAKENDOWN) {
+        return 0; /* the reference's ACTIVE, PUBLIC and STATUS reads take no credentials */
+    }
+    if (!xrpc_header(rq, "authorization")) {
+        return 0;
+    }
+    unsigned scopes = AUTH_STANDARD | (how == API_READ_OWNER_TAKENDOWN ? AUTH_TAKENDOWN : 0);
+    return auth_optional(rq, scopes, a);
+}
+
+int api_repo_available(struct xrpc_req *rq, const char *ident, enum api_read how,
+                       struct api_account *out)
+{
+    const struct auth *a;
+    int st = caller_of(rq, how, &a);
     if (st) {
         return st;
     }
+    bool found;
+    if ((st = api_account_find(rq, ident, &found, out))) {
+        return st;
+    }
+    if (how == API_READ_ACTIVE) {
+        if (!found || out->takendown || out->deactivated) {
+            memset(out, 0, sizeof(*out));
+        }
+        return 0;
+    }
+    /* messages name what the caller asked for, a handle too, as the reference's do */
     if (!found) {
         return xrpc_fail(rq, 400, "RepoNotFound", "Could not find repo for DID: %s", ident);
     }
-    /* the admin and the account itself may read an inactive repository (migration) */
-    const struct auth *a = NULL;
-    if (xrpc_header(rq, "authorization")) {
-        st = auth_optional(rq, AUTH_STANDARD | AUTH_TAKENDOWN, &a);
-        if (st) {
-            return st;
-        }
+    if (how == API_READ_STATUS) {
+        return 0;
     }
     if (a && (a->kind == AUTH_KIND_ADMIN || (a->did && strcmp(a->did, out->did) == 0))) {
         return 0;
     }
     if (out->takendown) {
-        return xrpc_fail(rq, 400, "RepoTakendown", "Repo has been takendown: %s", out->did);
+        return xrpc_fail(rq, 400, "RepoTakendown", "Repo has been takendown: %s", ident);
     }
     if (out->deactivated) {
-        return xrpc_fail(rq, 400, "RepoDeactivated", "Repo has been deactivated: %s", out->did);
+        return xrpc_fail(rq, 400, "RepoDeactivated", "Repo has been deactivated: %s", ident);
     }
     return 0;
 }
@@ -107,9 +128,13 @@ const char *api_account_status(const struct api_account *acct)
     return NULL;
 }
 
+/* The reference's prepareWrite and validateRecord (packages/pds/src/repo/prepare.ts): its
+ * "known" schemas are every record schema it bundles, which is what the catalog holds
+ * (lexicons/ plus PDS_LEXICON_DIR). Every failure is 400 InvalidRequest with its message. */
 int api_record_check(struct xrpc_req *rq, const char *collection, const char *rkey,
                      struct dm_value *record, int validate, const char **status)
 {
+    *status = NULL;
     if (!syntax_nsid_valid(bytes_str(collection))) {
         return xrpc_fail(rq, 400, "InvalidRequest", "Invalid collection: %s", collection);
     }
@@ -124,26 +149,24 @@ int api_record_check(struct xrpc_req *rq, const char *collection, const char *rk
         /* the reference fills in a missing $type from the collection */
         dm_map_put(rq->arena, record, "$type", dm_cstr(rq->arena, collection));
     } else if (type->kind != DM_STRING || !bytes_eq(type->u.str, bytes_str(collection))) {
-        if (validate != 0) {
-            return xrpc_fail(rq, 400, "InvalidRequest", "Invalid $type: expected %s, got %.*s",
-                             collection, type->kind == DM_STRING ? (int)type->u.str.len : 0,
-                             type->kind == DM_STRING ? (const char *)type->u.str.ptr : "");
-        }
+        /* refused whatever `validate` says, as the reference does */
+        return xrpc_fail(rq, 400, "InvalidRequest", "Invalid $type: expected %s, got %.*s",
+                         collection, type->kind == DM_STRING ? (int)type->u.str.len : 0,
+                         type->kind == DM_STRING ? (const char *)type->u.str.ptr : "");
     }
-    *status = "unknown";
-    const struct lexicon_catalog *lex = app_get()->lexicons;
     if (validate == 0) {
-        return 0;
+        return 0; /* no validationStatus at all in the answer, as the reference */
     }
+    const struct lexicon_catalog *lex = app_get()->lexicons;
     const struct lexicon_def *def = lex ? lexicon_catalog_lookup(lex, bytes_str(collection)) : NULL;
-    if (!def) {
+    if (!def || def->schema->type != LEXICON_RECORD) {
         if (validate == 1) {
-            return xrpc_fail(rq, 400, "InvalidRequest", "Lexicon not found: lex:%s", collection);
+            return xrpc_fail(rq, 400, "InvalidRequest", "Unknown lexicon type: %s", collection);
         }
+        *status = "unknown";
         return 0;
     }
-    if (def->schema->type == LEXICON_RECORD &&
-        !lexicon_record_key_allows(def->schema->u.record.key, bytes_str(rkey))) {
+    if (!lexicon_record_key_allows(def->schema->u.record.key, bytes_str(rkey))) {
         return xrpc_fail(rq, 400, "InvalidRequest", "Invalid record key for %s: %s", collection,
                          rkey);
     }
@@ -153,9 +176,11 @@ int api_record_check(struct xrpc_req *rq, const char *collection, const char *rk
         return xrpc_fail(rq, 400, "InvalidRequest", "Invalid %s record: %s", collection, msg);
     }
     if (e == ERR_NOT_FOUND) {
+        /* a ref the catalog cannot resolve (an operator's schema naming one not loaded) */
         if (validate == 1) {
-            return xrpc_fail(rq, 400, "InvalidRequest", "Lexicon not found: %s", msg);
+            return xrpc_fail(rq, 400, "InvalidRequest", "Unknown lexicon type: %s", msg);
         }
+        *status = "unknown";
         return 0;
     }
     if (e) {

@@ -324,33 +324,122 @@ static void copy_response_headers(struct xrpc_req *rq, struct httppull *p, bool 
     }
 }
 
-/* An upstream XRPC error passed on: its status (500 becomes 502), name and message. */
-static int upstream_error(struct xrpc_req *rq, struct httppull *p)
+/* ---- a forwarded call, for callers that look at the answer (read-after-write) ---- */
+
+struct proxy_call {
+    struct httppull *pull;
+    bool err_read; /* the error body was read into err (once) */
+    json_t *err;   /* the upstream's XRPC error body, or NULL */
+};
+
+void api_proxy_call_free(struct proxy_call *c)
 {
-    long status = httppull_status(p);
-    const char *ct = httppull_header(p, "content-type");
+    if (c) {
+        httppull_free(c->pull);
+        json_decref(c->err);
+        free(c);
+    }
+}
+
+long api_proxy_call_status(const struct proxy_call *c)
+{
+    return httppull_status(c->pull);
+}
+
+const char *api_proxy_call_header(const struct proxy_call *c, const char *name)
+{
+    return httppull_header(c->pull, name);
+}
+
+enum err api_proxy_call_body(struct proxy_call *c, struct buf *out)
+{
+    const char *ce = httppull_header(c->pull, "content-encoding");
+    if (ce && strcasecmp(ce, "identity") != 0) {
+        return ERR_INVALID; /* we asked for identity; a coded body is not read here */
+    }
+    return httppull_read_all(c->pull, out);
+}
+
+/* Reads and parses an upstream error body once (JSON only, bounded). */
+static const json_t *call_error(struct proxy_call *c)
+{
+    if (c->err_read) {
+        return c->err;
+    }
+    c->err_read = true;
+    const char *ct = httppull_header(c->pull, "content-type");
     struct buf body;
     buf_init(&body, PROXY_ERROR_BODY_MAX);
-    json_t *j = NULL;
-    if (ct && strcasestr(ct, "json") && httppull_read_all(p, &body) == ERR_OK &&
-        !httppull_header(p, "content-encoding")) {
-        j = json_loadb(body.ptr ? (const char *)body.ptr : "", body.len, 0, NULL);
+    if (ct && strcasestr(ct, "json") && !httppull_header(c->pull, "content-encoding") &&
+        httppull_read_all(c->pull, &body) == ERR_OK) {
+        c->err = json_loadb(body.ptr ? (const char *)body.ptr : "", body.len, 0, NULL);
     }
     buf_clear(&body);
+    return c->err;
+}
+
+const char *api_proxy_call_error_name(struct proxy_call *c)
+{
+    return json_string_value(json_object_get(call_error(c), "error"));
+}
+
+/* An upstream XRPC error passed on: its status (500 becomes 502), name and message. */
+static int upstream_error(struct xrpc_req *rq, struct proxy_call *c)
+{
+    long status = httppull_status(c->pull);
+    const json_t *j = call_error(c);
     const char *name = json_string_value(json_object_get(j, "error"));
     const char *msg = json_string_value(json_object_get(j, "message"));
-    copy_response_headers(rq, p, false);
+    copy_response_headers(rq, c->pull, false);
     int out = status == 500 ? 502 : (int)status;
-    int st = msg ? xrpc_fail(rq, out, name, "%s", msg) : xrpc_fail(rq, out, name, NULL);
-    json_decref(j);
+    return msg ? xrpc_fail(rq, out, name, "%s", msg) : xrpc_fail(rq, out, name, NULL);
+}
+
+int api_proxy_call_reply(struct xrpc_req *rq, struct proxy_call *c)
+{
+    const struct config *cfg = rq->cfg;
+    int st;
+    if (httppull_status(c->pull) >= 400) {
+        st = upstream_error(rq, c);
+        api_proxy_call_free(c);
+        return st;
+    }
+    int64_t len = httppull_content_length(c->pull);
+    if (cfg->proxy_max_response_size > 0 && len > cfg->proxy_max_response_size) {
+        api_proxy_call_free(c);
+        return xrpc_fail(rq, 502, "UpstreamFailure", "Upstream response too large");
+    }
+    copy_response_headers(rq, c->pull, true);
+    struct proxy_stream *ps = xcalloc(1, sizeof *ps);
+    ps->pull = c->pull;
+    long status = httppull_status(c->pull);
+    const char *type = httppull_header(c->pull, "content-type");
+    c->pull = NULL; /* the stream owns it now */
+    st = xrpc_reply_stream(rq, (int)status, type, len, proxy_stream_read, ps, proxy_stream_free);
+    api_proxy_call_free(c);
     return st;
 }
 
-static int forward_to(struct xrpc_req *rq, const char *iss, const struct target *t,
-                      const struct proxy_state *s)
+int api_proxy_call_reply_buffered(struct xrpc_req *rq, struct proxy_call *c, struct buf *body)
+{
+    copy_response_headers(rq, c->pull, false); /* no content-encoding: the body is decoded */
+    const char *lang = httppull_header(c->pull, "content-language");
+    if (lang) {
+        xrpc_set_header(rq, "content-language", lang);
+    }
+    const char *type = httppull_header(c->pull, "content-type");
+    int st =
+        xrpc_reply_buf(rq, (int)httppull_status(c->pull), type ? type : "application/json", body);
+    api_proxy_call_free(c);
+    return st;
+}
+
+static int open_to(struct xrpc_req *rq, const char *iss, const struct target *t,
+                   const struct proxy_state *s, bool identity, struct proxy_call **out)
 {
     const struct config *cfg = rq->cfg;
     const char *nsid = rq->nsid;
+    *out = NULL;
     struct buf url;
     buf_init(&url, URL_MAX);
     size_t base = strlen(t->url);
@@ -362,19 +451,21 @@ static int forward_to(struct xrpc_req *rq, const char *iss, const struct target 
         buf_clear(&url);
         return xrpc_fail(rq, 400, "InvalidRequest", "request too long to forward");
     }
-    const char *jwt;
-    int st = api_service_jwt(rq, iss, t->aud, nsid, 0, &jwt);
-    if (st) {
-        buf_clear(&url);
-        return st;
-    }
     bool post = rq->method_bit == HTTP_POST;
     struct fwd_headers h = {.n = 0};
-    size_t an = strlen("Bearer ") + strlen(jwt) + 1;
-    char *auth = arena_alloc(rq->arena, an);
-    snprintf(auth, an, "Bearer %s", jwt);
-    fwd_add(rq, &h, "authorization", auth);
-    const char *ae = xrpc_header(rq, "accept-encoding");
+    if (iss) { /* without a caller, as the reference's pipethrough without `iss`: no auth */
+        const char *jwt;
+        int st = api_service_jwt(rq, iss, t->aud, nsid, 0, &jwt);
+        if (st) {
+            buf_clear(&url);
+            return st;
+        }
+        size_t an = strlen("Bearer ") + strlen(jwt) + 1;
+        char *auth = arena_alloc(rq->arena, an);
+        snprintf(auth, an, "Bearer %s", jwt);
+        fwd_add(rq, &h, "authorization", auth);
+    }
+    const char *ae = identity ? NULL : xrpc_header(rq, "accept-encoding");
     fwd_add(rq, &h, "accept-encoding", ae ? ae : "identity");
     fwd_add(rq, &h, "accept-language", xrpc_header(rq, "accept-language"));
     fwd_add(rq, &h, "atproto-accept-labelers", xrpc_header(rq, "atproto-accept-labelers"));
@@ -409,30 +500,32 @@ static int forward_to(struct xrpc_req *rq, const char *iss, const struct target 
         return timed_out ? xrpc_fail(rq, 504, "UpstreamTimeout", "Upstream service timed out")
                          : xrpc_fail(rq, 502, "UpstreamFailure", "Upstream service unreachable");
     }
-    long status = httppull_status(p);
-    if (status >= 400) {
-        st = upstream_error(rq, p);
-        httppull_free(p);
-        return st;
-    }
-    int64_t len = httppull_content_length(p);
-    if (cfg->proxy_max_response_size > 0 && len > cfg->proxy_max_response_size) {
-        httppull_free(p);
-        return xrpc_fail(rq, 502, "UpstreamFailure", "Upstream response too large");
-    }
-    copy_response_headers(rq, p, true);
-    struct proxy_stream *ps = xcalloc(1, sizeof *ps);
-    ps->pull = p;
-    return xrpc_reply_stream(rq, (int)status, httppull_header(p, "content-type"), len,
-                             proxy_stream_read, ps, proxy_stream_free);
+    struct proxy_call *c = xcalloc(1, sizeof *c);
+    c->pull = p;
+    *out = c;
+    return 0;
+}
+
+static int open_call(struct xrpc_req *rq, const char *iss, const struct proxy_state *s,
+                     bool identity, struct proxy_call **out)
+{
+    struct target t = {NULL, NULL};
+    const char *header = xrpc_header(rq, "atproto-proxy");
+    *out = NULL;
+    int st = header ? header_target(rq, header, &t) : default_target(rq, rq->nsid, &t);
+    return st ? st : open_to(rq, iss, &t, s, identity, out);
+}
+
+int api_proxy_open(struct xrpc_req *rq, const char *iss, struct proxy_call **out)
+{
+    return open_call(rq, iss, NULL, true, out);
 }
 
 static int forward(struct xrpc_req *rq, const char *iss, const struct proxy_state *s)
 {
-    struct target t = {NULL, NULL};
-    const char *header = xrpc_header(rq, "atproto-proxy");
-    int st = header ? header_target(rq, header, &t) : default_target(rq, rq->nsid, &t);
-    return st ? st : forward_to(rq, iss, &t, s);
+    struct proxy_call *c;
+    int st = open_call(rq, iss, s, false, &c);
+    return st ? st : api_proxy_call_reply(rq, c);
 }
 
 int api_proxy_forward(struct xrpc_req *rq, const char *iss)
@@ -449,4 +542,65 @@ int api_proxy(struct xrpc_req *rq)
         return st;
     }
     return forward(rq, s->auth->did, s);
+}
+
+enum err api_proxy_appview_get(struct xrpc_req *rq, const char *iss, const char *nsid,
+                               const char *const *params, size_t n_params, struct buf *out)
+{
+    const struct config *cfg = rq->cfg;
+    if (!cfg->bsky_app_view_url || !cfg->bsky_app_view_did) {
+        return ERR_NOT_FOUND;
+    }
+    const char *jwt;
+    if (api_service_jwt(rq, iss, cfg->bsky_app_view_did, nsid, 0, &jwt)) {
+        return ERR_AUTH; /* the 500 it set is overwritten by the caller's own answer */
+    }
+    struct buf url;
+    buf_init(&url, URL_MAX);
+    size_t base = strlen(cfg->bsky_app_view_url);
+    while (base && cfg->bsky_app_view_url[base - 1] == '/') {
+        base--;
+    }
+    enum err e = buf_append(&url, cfg->bsky_app_view_url, base);
+    if (!e && !(e = buf_append_str(&url, "/xrpc/"))) {
+        e = buf_append_str(&url, nsid);
+    }
+    for (size_t i = 0; i + 1 < n_params && !e; i += 2) {
+        if (!(e = buf_append_byte(&url, i == 0 ? '?' : '&')) &&
+            !(e = sigv4_uri_encode(params[i], false, &url)) && !(e = buf_append_byte(&url, '='))) {
+            e = sigv4_uri_encode(params[i + 1], false, &url);
+        }
+    }
+    struct fwd_headers h = {.n = 0};
+    size_t an = strlen("Bearer ") + strlen(jwt) + 1;
+    char *auth = arena_alloc(rq->arena, an);
+    snprintf(auth, an, "Bearer %s", jwt);
+    fwd_add(rq, &h, "authorization", auth);
+    fwd_add(rq, &h, "accept-encoding", "identity");
+    struct httppull_opts o = {
+        .method = "GET",
+        .url = (const char *)url.ptr,
+        .headers = h.ptrs,
+        .n_headers = h.n,
+        .body_fd = -1,
+        .headers_timeout_ms = (long)cfg->proxy_headers_timeout_ms,
+        .body_timeout_ms = (long)cfg->proxy_body_timeout_ms,
+        .max_body_bytes = (uint64_t)cfg->proxy_max_response_size,
+        .ssrf_protect = !cfg->disable_ssrf_protection,
+    };
+    struct httppull *p = NULL;
+    bool timed_out;
+    char why[256];
+    if (!e && (e = httppull_start(&o, &p, &timed_out, why, sizeof why))) {
+        log_warn(&rq->log, "AppView call %s failed: %s", nsid, why);
+    }
+    buf_clear(&url);
+    if (!e && httppull_status(p) != 200) {
+        e = ERR_UPSTREAM;
+    }
+    if (!e) {
+        e = httppull_read_all(p, out);
+    }
+    httppull_free(p);
+    return e;
 }

@@ -8,6 +8,7 @@
 #include "identity/resolver.h"
 #include "config/config.h"
 #include "api/common/repo_common.h"
+#include "api/proxy/proxy.h"
 #include "core/syntax.h"
 
 #define LIST_RECORDS_DEFAULT 50
@@ -32,6 +33,17 @@ static const struct db_stmt record_by_did = {"get_record_by_did",
 static const struct db_stmt record_by_handle = {"get_record_by_handle",
                                                 RECORD_SELECT " WHERE a.handle = $1"};
 
+/* getRecord of a repo with no active account here (API_READ_ACTIVE in repo_common.h): the
+ * reference asks its AppView (pipethrough without credentials), or without one answers plain
+ * InvalidRequest (repo/getRecord.ts). */
+static int inactive_repo(struct xrpc_req *rq)
+{
+    if (rq->cfg->bsky_app_view_url && rq->cfg->bsky_app_view_did) {
+        return api_proxy_forward(rq, NULL);
+    }
+    return xrpc_fail(rq, 400, "InvalidRequest", "Could not locate record");
+}
+
 /* com.atproto.repo.getRecord */
 int api_repo_get_record(struct xrpc_req *rq)
 {
@@ -55,8 +67,7 @@ int api_repo_get_record(struct xrpc_req *rq)
     db_params_init(&p);
     bool by_did;
     if (!api_account_param(rq, repo, &p, &by_did)) {
-        return xrpc_fail(rq, 400, "RecordNotFound", "Could not locate record: at://%s/%s/%s", repo,
-                         collection, rkey);
+        return inactive_repo(rq);
     }
     db_param_text(&p, collection);
     db_param_text(&p, rkey);
@@ -65,8 +76,7 @@ int api_repo_get_record(struct xrpc_req *rq)
         return xrpc_fail(rq, 500, NULL, NULL);
     }
     if (PQntuples(r) == 0 || db_col_bool(r, 0, 1) || db_col_bool(r, 0, 2)) {
-        return xrpc_fail(rq, 400, "RecordNotFound", "Could not locate record: at://%s/%s/%s", repo,
-                         collection, rkey);
+        return inactive_repo(rq); /* no such account, or deactivated, taken down, migrating */
     }
     const char *did = db_col_text(r, 0, 0);
     struct cid got;
@@ -116,12 +126,11 @@ int api_repo_list_records(struct xrpc_req *rq)
     if (!syntax_nsid_valid(bytes_str(collection))) {
         return xrpc_fail(rq, 400, "InvalidRequest", "Invalid collection: %s", collection);
     }
-    bool found;
     struct api_account acct;
-    if ((st = api_account_find(rq, repo, &found, &acct))) {
+    if ((st = api_repo_available(rq, repo, API_READ_ACTIVE, &acct))) {
         return st;
     }
-    if (!found) {
+    if (!acct.did) { /* deactivated and taken-down accounts too (repo/listRecords.ts) */
         return xrpc_fail(rq, 400, "InvalidRequest", "Could not find repo: %s", repo);
     }
     /* newest first by default (rkeys are TIDs); reverse lists oldest first */
@@ -193,7 +202,8 @@ int api_repo_describe_repo(struct xrpc_req *rq)
         return st;
     }
     struct api_account acct;
-    if ((st = api_repo_available(rq, repo, &acct))) {
+    /* no exception for the owner or the admin here (repo/describeRepo.ts) */
+    if ((st = api_repo_available(rq, repo, API_READ_PUBLIC, &acct))) {
         return st;
     }
     json_t *doc = did_document(rq, &acct);

@@ -307,7 +307,7 @@ int api_repo_create_record(struct xrpc_req *rq)
     repo_commit_init(&c);
     if (!(st = run_writes(rq, did, &w, 1, swap_commit, &c))) {
         st = xrpc_reply_json(rq, 200,
-                             json_pack("{s:s,s:s,s:o,s:s}", "uri", uri_of(rq, did, &w), "cid",
+                             json_pack("{s:s,s:s,s:o,s:s*}", "uri", uri_of(rq, did, &w), "cid",
                                        cid_str(rq, &w.cid), "commit", commit_json(&c, rq),
                                        "validationStatus", status));
     }
@@ -336,7 +336,7 @@ int api_repo_put_record(struct xrpc_req *rq)
     struct repo_commit c;
     repo_commit_init(&c);
     if (!(st = run_writes(rq, did, &w, 1, swap_commit, &c))) {
-        json_t *out = json_pack("{s:s,s:s,s:s}", "uri", uri_of(rq, did, &w), "cid",
+        json_t *out = json_pack("{s:s,s:s,s:s*}", "uri", uri_of(rq, did, &w), "cid",
                                 cid_str(rq, &w.cid), "validationStatus", status);
         if (!c.empty) {
             json_object_set_new(out, "commit", commit_json(&c, rq));
@@ -449,7 +449,7 @@ int api_repo_apply_writes(struct xrpc_req *rq)
             continue;
         }
         json_array_append_new(
-            results, json_pack("{s:s,s:s,s:s,s:s}", "$type",
+            results, json_pack("{s:s,s:s,s:s,s:s*}", "$type",
                                w->action == REPO_CREATE ? AW "#createResult" : AW "#updateResult",
                                "uri", uri_of(rq, did, w), "cid", cid_str(rq, &w->cid),
                                "validationStatus", statuses[i]));

@@ -41,7 +41,7 @@ int api_sync_get_blob(struct xrpc_req *rq)
         return xrpc_fail(rq, 400, "InvalidRequest", "Invalid cid: %s", cid_str);
     }
     struct api_account acct;
-    if ((st = api_repo_available(rq, did, &acct))) {
+    if ((st = api_repo_available(rq, did, API_READ_OWNER_TAKENDOWN, &acct))) {
         return st;
     }
     struct db_params p;
@@ -123,7 +123,7 @@ int api_sync_list_blobs(struct xrpc_req *rq)
         return xrpc_fail(rq, 400, "InvalidRequest", "Invalid cursor");
     }
     struct api_account acct;
-    if ((st = api_repo_available(rq, did, &acct))) {
+    if ((st = api_repo_available(rq, did, API_READ_OWNER_TAKENDOWN, &acct))) {
         return st;
     }
     struct db_params p;

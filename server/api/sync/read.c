@@ -85,8 +85,8 @@ static void repo_stream_free(void *ctx)
     free(s);
 }
 
-/* com.atproto.sync.getRepo */
-int api_sync_get_repo(struct xrpc_req *rq)
+/* getRepo and getCheckout: the whole repository (since a rev) as a CAR. */
+static int whole_repo(struct xrpc_req *rq, enum api_read how)
 {
     const char *did, *since;
     int st;
@@ -101,7 +101,7 @@ int api_sync_get_repo(struct xrpc_req *rq)
         return xrpc_fail(rq, 400, "InvalidRequest", "Invalid since: %s", since);
     }
     struct api_account acct;
-    if ((st = api_repo_available(rq, did, &acct))) {
+    if ((st = api_repo_available(rq, did, how, &acct))) {
         return st;
     }
     struct repo_stream *s = xcalloc(1, sizeof(*s));
@@ -144,6 +144,12 @@ int api_sync_get_repo(struct xrpc_req *rq)
     return xrpc_reply_stream(rq, 200, CAR_TYPE, -1, repo_stream_read, s, repo_stream_free);
 }
 
+/* com.atproto.sync.getRepo: a taken-down account's own session may export (migration) */
+int api_sync_get_repo(struct xrpc_req *rq)
+{
+    return whole_repo(rq, API_READ_OWNER_TAKENDOWN);
+}
+
 /* ---- the rest read through the worker's connection ---- */
 
 static int head_of(struct xrpc_req *rq, const char *did, struct repo_head *head)
@@ -170,7 +176,8 @@ int api_sync_get_record(struct xrpc_req *rq)
     }
     struct api_account acct;
     struct repo_head head;
-    if ((st = api_repo_available(rq, did, &acct)) || (st = head_of(rq, acct.did, &head))) {
+    if ((st = api_repo_available(rq, did, API_READ_OWNER, &acct)) ||
+        (st = head_of(rq, acct.did, &head))) {
         return st;
     }
     struct repo_source src = {rq->db, acct.did, app_get()->blocks};
@@ -245,7 +252,7 @@ int api_sync_get_blocks(struct xrpc_req *rq)
         return xrpc_fail(rq, 400, "InvalidRequest", "cids must hold 1 to %d CIDs", GETBLOCKS_MAX);
     }
     struct api_account acct;
-    if ((st = api_repo_available(rq, did, &acct))) {
+    if ((st = api_repo_available(rq, did, API_READ_OWNER, &acct))) {
         return st;
     }
     struct buf car;
@@ -287,7 +294,8 @@ int api_sync_get_latest_commit(struct xrpc_req *rq)
     int st;
     struct api_account acct;
     struct repo_head head;
-    if ((st = xrpc_param_str(rq, "did", true, &did)) || (st = api_repo_available(rq, did, &acct)) ||
+    if ((st = xrpc_param_str(rq, "did", true, &did)) ||
+        (st = api_repo_available(rq, did, API_READ_OWNER, &acct)) ||
         (st = head_of(rq, acct.did, &head))) {
         return st;
     }
@@ -304,13 +312,12 @@ int api_sync_get_repo_status(struct xrpc_req *rq)
     if ((st = xrpc_param_str(rq, "did", true, &did))) {
         return st;
     }
-    bool found;
     struct api_account acct;
-    if ((st = api_account_find(rq, did, &found, &acct))) {
-        return st;
-    }
-    if (!found || strncmp(did, "did:", 4) != 0) {
+    if (strncmp(did, "did:", 4) != 0) {
         return xrpc_fail(rq, 400, "RepoNotFound", "Could not find repo for DID: %s", did);
+    }
+    if ((st = api_repo_available(rq, did, API_READ_STATUS, &acct))) {
+        return st;
     }
     const char *status = api_account_status(&acct);
     json_t *out = json_pack("{s:s,s:b}", "did", acct.did, "active", status == NULL);
@@ -379,7 +386,8 @@ int api_sync_get_head(struct xrpc_req *rq)
     int st;
     struct api_account acct;
     struct repo_head head;
-    if ((st = xrpc_param_str(rq, "did", true, &did)) || (st = api_repo_available(rq, did, &acct))) {
+    if ((st = xrpc_param_str(rq, "did", true, &did)) ||
+        (st = api_repo_available(rq, did, API_READ_OWNER, &acct))) {
         return st;
     }
     enum err e = repo_store_head(rq->db, acct.did, &head);
@@ -394,8 +402,9 @@ int api_sync_get_head(struct xrpc_req *rq)
     return xrpc_reply_json(rq, 200, json_pack("{s:s}", "root", cs));
 }
 
-/* com.atproto.sync.getCheckout (deprecated): the whole repository, as getRepo */
+/* com.atproto.sync.getCheckout (deprecated): the whole repository, as getRepo, but not for
+ * a takendown-scope session (its auth has no `additional` scope, deprecated/getCheckout.ts) */
 int api_sync_get_checkout(struct xrpc_req *rq)
 {
-    return api_sync_get_repo(rq);
+    return whole_repo(rq, API_READ_OWNER);
 }
