@@ -1,6 +1,8 @@
 /* blockcache.c - sharded LRU of blocks. */
 #include "db/blockcache.h"
 
+#include "db/metrics.h"
+
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -136,6 +138,13 @@ bool blockcache_get(struct blockcache *c, const struct cid *cid, struct arena *a
         *out = bytes_of(arena_memdup(a, e->data, e->len), e->len);
     }
     pthread_mutex_unlock(&s->lock);
+    static struct metrics_series *hits, *misses;
+    if (!misses) { /* racing first calls find the same series */
+        hits = metrics_counter("pds_block_cache_hits_total", "Repository block reads the cache served");
+        misses = metrics_counter("pds_block_cache_misses_total",
+                                 "Repository block reads the cache did not have");
+    }
+    metrics_inc(e ? hits : misses);
     return e != NULL;
 }
 

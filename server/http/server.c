@@ -24,6 +24,7 @@
 #include <microhttpd.h>
 
 #include "http/cors.h"
+#include "http/request_done.h"
 #include "http/router.h"
 #include "http/xrpc.h"
 #include "http/xrpc_error.h"
@@ -613,11 +614,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         clock_gettime(CLOCK_MONOTONIC, &now);
         double ms = (double)(now.tv_sec - st->started_at.tv_sec) * 1e3 +
                     (double)(now.tv_nsec - st->started_at.tv_nsec) / 1e6;
-        /* the path only: queries may carry codes and tokens (OAuth callbacks) */
-        log_info(&(struct log_ctx){.request_id = rq->request_id}, "%s %s %d %.1fms %s%s",
-                 rq->method, rq->path ? rq->path : "?", rq->resp.status, ms,
-                 rq->client_ip ? rq->client_ip : "-",
-                 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (cut short)");
+        /* metrics and the access-log line (the path only: queries may carry tokens) */
+        http_request_done(rq, ms, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
     }
     if (rq->resp.body_malloced) {
         free((void *)rq->resp.body);
