@@ -464,16 +464,35 @@ enum err metrics_write(struct buf *out)
     return e;
 }
 
-void metrics_outbound(const char *target, const char *result, double seconds)
+static struct metrics_family *outbound_calls(void)
 {
     static const char *const labels[] = {"target", "result"};
-    static const char *const dur_labels[] = {"target"};
-    struct metrics_family *calls = metrics_family(
-        "pds_outbound_requests_total", "Calls this server made to other services, by outcome",
-        METRICS_COUNTER, labels, 2, NULL, 0);
-    struct metrics_family *dur = metrics_family(
-        "pds_outbound_request_duration_seconds", "Time calls to other services took",
-        METRICS_HISTOGRAM, dur_labels, 1, metrics_latency_buckets, metrics_latency_buckets_len);
+    return metrics_family("pds_outbound_requests_total",
+                          "Calls this server made to other services, by outcome",
+                          METRICS_COUNTER, labels, 2, NULL, 0);
+}
+
+static struct metrics_family *outbound_duration(void)
+{
+    static const char *const labels[] = {"target"};
+    return metrics_family("pds_outbound_request_duration_seconds",
+                          "Time calls to other services took", METRICS_HISTOGRAM, labels, 1,
+                          metrics_latency_buckets, metrics_latency_buckets_len);
+}
+
+void metrics_register_defaults(void)
+{
+    static const char *const limit[] = {"limit"};
+    outbound_calls();
+    outbound_duration();
+    metrics_family(METRICS_RATE_LIMIT_REFUSED, "Requests refused by a rate limit, by limit",
+                   METRICS_COUNTER, limit, 1, NULL, 0);
+}
+
+void metrics_outbound(const char *target, const char *result, double seconds)
+{
+    struct metrics_family *calls = outbound_calls();
+    struct metrics_family *dur = outbound_duration();
     const char *values[] = {target, result};
     metrics_inc(metrics_series(calls, values));
     const char *t[] = {target};

@@ -93,6 +93,11 @@ bool metrics_value(const char *name, const char *const *values, double *out);
  * pds_outbound_request_duration_seconds{target}. */
 void metrics_outbound(const char *target, const char *result, double seconds);
 
+/* Registers the families every scrape should show even before their first event (outbound
+ * calls, METRICS_RATE_LIMIT_REFUSED{limit}), so dashboards and alerts find them. `pds serve`
+ * calls it at start-up. */
+void metrics_register_defaults(void);
+
 /* Appends every family in the text exposition format: # HELP and # TYPE lines, then one
  * line per series (histograms: _bucket{le=...}, _sum, _count). ERR_TOO_LARGE past out's
  * maximum. */

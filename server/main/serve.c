@@ -107,6 +107,7 @@ int cmd_serve(int argc, char **argv)
     log_info(NULL, "pds %s starting: %s (%s), %d worker threads", cfg.version, cfg.public_url,
              cfg.service_did, cfg.worker_threads);
     log_secrets_source(&cfg);
+    metrics_register_defaults();
     metrics_set(metrics_gauge("pds_process_start_time_seconds",
                               "When this process started (Unix seconds)"),
                 (int64_t)time(NULL));

@@ -88,6 +88,17 @@ describe('metrics, readiness and logs', () => {
     assert.ok(value(after, 'pds_block_cache_hits_total') + value(after, 'pds_block_cache_misses_total') > 0);
   });
 
+  test('every metric the Grafana dashboard and the alert rules use is exposed', async () => {
+    const fams = await scrape();
+    const used = new Set();
+    for (const file of ['deploy/grafana-dashboard.json', 'deploy/prometheus-alerts.yml']) {
+      const text = fs.readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
+      for (const m of text.matchAll(/\bpds_[a-z_]+/g)) used.add(m[0].replace(/_(bucket|sum|count)$/, ''));
+    }
+    assert.ok(used.size > 15, `names used: ${[...used]}`);
+    for (const name of used) assert.ok(fams[name], `${name} is used by deploy/ but not exposed`);
+  });
+
   test('/metrics needs admin auth from an address outside PDS_METRICS_ALLOW_IPS', async () => {
     const v6 = `http://[::1]:${pds.port}`;
     const probe = await fetch(`${v6}/xrpc/_health`).catch(() => null);

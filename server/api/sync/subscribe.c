@@ -122,15 +122,19 @@ static struct {
 } lag_snapshot[LAG_SNAPSHOT_MAX];
 static size_t lag_n;
 
-static void count_drop(const char *reason)
+static struct metrics_family *drops(void)
 {
     static const char *const labels[] = {"reason"};
-    struct metrics_family *f = metrics_family(
+    return metrics_family(
         "pds_firehose_subscriber_drops_total",
         "Subscribers this server disconnected (too_slow: fell behind; idle: silent)",
         METRICS_COUNTER, labels, 1, NULL, 0);
+}
+
+static void count_drop(const char *reason)
+{
     const char *v[] = {reason};
-    metrics_inc(metrics_series(f, v));
+    metrics_inc(metrics_series(drops(), v));
 }
 
 static void publish_lags(struct hub *h)
@@ -792,6 +796,7 @@ static void hub_free(struct hub *h)
 enum err sync_subscribe_start(const struct config *cfg, const char *db_url,
                               firehose_events_fn *on_events, void *ctx)
 {
+    drops(); /* shown from the start, at 0 */
     metrics_collector("pds_firehose_subscriber_lag_events",
                       "Events a subscriber is behind the live head (this process)", METRICS_GAUGE,
                       collect_lags, NULL);
