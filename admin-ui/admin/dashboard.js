@@ -19,7 +19,7 @@ function show(d) {
   } else {
     $('st-disk').textContent = 'unknown';
   }
-  $('fh-head').textContent = num(d.firehose.headSeq);
+  $('fh-head').textContent = String(d.firehose.headSeq); // sequence numbers read best unbroken
   $('fh-subs').textContent = num(d.firehose.subscribers);
   if (d.writeBudget.available) {
     $('budget').textContent = `${Math.round((100 * d.writeBudget.used) / d.writeBudget.limit)}%`;

@@ -20,8 +20,9 @@
 enum err blob_sweep_expired(struct db *db, int64_t grace_ms, int64_t *n) MUST_CHECK;
 
 /* Deletes from the store the bytes of up to BLOB_SWEEP_BATCH queued blobs, then their queue
- * rows; nothing while a backup holds BLOB_SWEEP_PAUSE_LOCK (*n is then 0). A queued blob that has a `blob` row again (uploaded anew meanwhile) keeps its
- * bytes. Bytes that fail to delete stay queued for the next round. *n gets the count. */
+ * rows; nothing while a backup holds BLOB_SWEEP_PAUSE_LOCK (*n is then 0). A queued blob that has a
+ * `blob` row again (uploaded anew meanwhile) keeps its bytes. Bytes that fail to delete stay queued
+ * for the next round. *n gets the count. */
 enum err blob_sweep_gc(struct db *db, struct blobstore *s, int64_t *n) MUST_CHECK;
 
 #endif

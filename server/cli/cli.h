@@ -16,8 +16,8 @@
 /* Exit codes. */
 enum cli_exit {
     CLI_OK = 0,
-    CLI_FAIL = 1,  /* the server said no, could not be reached, or a check failed */
-    CLI_USAGE = 2, /* a malformed command line */
+    CLI_FAIL = 1,    /* the server said no, could not be reached, or a check failed */
+    CLI_USAGE = 2,   /* a malformed command line */
     CLI_MISSING = 3, /* internal: a file that does not exist (never an exit code) */
 };
 
@@ -101,8 +101,7 @@ char *cli_pg_dbname(const char *conninfo);
 /* cli_files.c. Each returns CLI_OK, CLI_MISSING (source absent, not printed) or CLI_FAIL
  * (printed). cli_copy_file creates dst (never replacing one) and its directories. */
 int cli_mkdirs(const char *path, unsigned mode);
-int cli_copy_file(const char *src, const char *dst, unsigned mode, uint8_t sha[32],
-                  uint64_t *size);
+int cli_copy_file(const char *src, const char *dst, unsigned mode, uint8_t sha[32], uint64_t *size);
 int cli_hash_file(const char *path, uint8_t sha[32], uint64_t *size);
 int cli_write_file(const char *path, const char *text, unsigned mode);
 void cli_hex(const uint8_t *p, size_t n, char *out); /* out: 2n + 1 bytes */

@@ -19,12 +19,12 @@
 
 #include <curl/curl.h>
 
-#define DOCTOR_TIMEOUT_MS    8000
-#define DOCTOR_ADDRS_MAX     16
-#define DOCTOR_SKEW_MAX_S    30 /* tokens and service auth tolerate little more */
-#define DOCTOR_CERT_WARN_S   (14 * 86400)
-#define DOCTOR_ANSWER_MAX    (1 << 16)
-#define DOCTOR_BODY_MAX      (1 << 20)
+#define DOCTOR_TIMEOUT_MS  8000
+#define DOCTOR_ADDRS_MAX   16
+#define DOCTOR_SKEW_MAX_S  30 /* tokens and service auth tolerate little more */
+#define DOCTOR_CERT_WARN_S (14 * 86400)
+#define DOCTOR_ANSWER_MAX  (1 << 16)
+#define DOCTOR_BODY_MAX    (1 << 20)
 
 struct doctor {
     const struct cli *c;
@@ -152,7 +152,8 @@ static void check_dns(struct doctor *d, char addrs[][INET6_ADDRSTRLEN], int *n_a
              *n_addrs > 1 ? " and more" : "");
     report(d, "dns-hostname", "ok", msg, NULL);
     char *list = xstrndup(d->domains, strlen(d->domains));
-    for (char *save = NULL, *dom = strtok_r(list, ",", &save); dom; dom = strtok_r(NULL, ",", &save)) {
+    for (char *save = NULL, *dom = strtok_r(list, ",", &save); dom;
+         dom = strtok_r(NULL, ",", &save)) {
         while (*dom == ' ') {
             dom++;
         }
@@ -165,7 +166,8 @@ static void check_dns(struct doctor *d, char addrs[][INET6_ADDRSTRLEN], int *n_a
         char got[DOCTOR_ADDRS_MAX][INET6_ADDRSTRLEN];
         int n = resolve(name, d->dns_server, got);
         if (n > 0 && shares_address(addrs, *n_addrs, got, n)) {
-            snprintf(msg, sizeof msg, "handles under %s resolve here (%s -> %s)", dom, name, got[0]);
+            snprintf(msg, sizeof msg, "handles under %s resolve here (%s -> %s)", dom, name,
+                     got[0]);
             report(d, "dns-handles", "ok", msg, NULL);
         } else {
             snprintf(msg, sizeof msg,
@@ -259,7 +261,8 @@ static void fetch(const struct doctor *d, const char *url, const char *resolve_t
         out->json = a.body.len ? json_loadb((const char *)a.body.ptr, a.body.len, 0, &jerr) : NULL;
         out->date = a.date;
         struct curl_certinfo *ci = NULL;
-        if (curl_easy_getinfo(h, CURLINFO_CERTINFO, &ci) == CURLE_OK && ci && ci->num_of_certs > 0) {
+        if (curl_easy_getinfo(h, CURLINFO_CERTINFO, &ci) == CURLE_OK && ci &&
+            ci->num_of_certs > 0) {
             for (struct curl_slist *s = ci->certinfo[0]; s; s = s->next) {
                 if (strncmp(s->data, "Expire date:", 12) == 0) {
                     out->cert_expires = curl_getdate(s->data + 12, NULL);
@@ -296,7 +299,8 @@ static void check_tls(struct doctor *d, char addrs[][INET6_ADDRSTRLEN], int n_ad
         return;
     }
     if (n_addrs <= 0) {
-        report(d, "tls", "skip", "the hostname does not resolve, so there is nothing to reach", NULL);
+        report(d, "tls", "skip", "the hostname does not resolve, so there is nothing to reach",
+               NULL);
         return;
     }
     char *url = xprintf("https://%s:%ld/xrpc/_health", d->hostname, d->https_port);
@@ -381,7 +385,8 @@ static void check_relays(struct doctor *d)
                      err ? err : "");
             report(d, "relay", "fail", msg, "run: pdsadmin request-crawl");
         } else if (!status || strcmp(status, "active") != 0) {
-            snprintf(msg, sizeof msg, "relay %s sees this host as %s", r, status ? status : "unknown");
+            snprintf(msg, sizeof msg, "relay %s sees this host as %s", r,
+                     status ? status : "unknown");
             report(d, "relay", "fail", msg,
                    status && strcmp(status, "banned") == 0
                        ? "ask the relay's operator why this host is banned"
@@ -463,7 +468,8 @@ int cli_doctor(struct cli *c, int argc, char **argv)
         cli_error("usage: pdsadmin doctor [--mail-to ADDRESS] [--https-port N] [--ca-file FILE]");
         return CLI_USAGE;
     }
-    struct doctor d = {.c = c, .checks = json_array(), .https_port = port ? strtol(port, NULL, 10) : 443};
+    struct doctor d = {
+        .c = c, .checks = json_array(), .https_port = port ? strtol(port, NULL, 10) : 443};
     d.hostname = cli_server_setting(c, "PDS_HOSTNAME", "localhost");
     d.dns_server = cli_server_setting(c, "PDS_HANDLE_DNS_SERVER", NULL);
     d.plc_url = cli_server_setting(c, "PDS_DID_PLC_URL", "https://plc.directory");

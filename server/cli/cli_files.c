@@ -84,7 +84,9 @@ int cli_copy_file(const char *src, const char *dst, unsigned mode, uint8_t sha[3
 {
     int in = open(src, O_RDONLY | O_CLOEXEC);
     if (in < 0) {
-        return errno == ENOENT ? CLI_MISSING : (cli_error("could not open \"%s\": %s", src, strerror(errno)), CLI_FAIL);
+        return errno == ENOENT
+                   ? CLI_MISSING
+                   : (cli_error("could not open \"%s\": %s", src, strerror(errno)), CLI_FAIL);
     }
     const char *slash = strrchr(dst, '/');
     if (slash) {
@@ -122,7 +124,9 @@ int cli_hash_file(const char *path, uint8_t sha[32], uint64_t *size)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        return errno == ENOENT ? CLI_MISSING : (cli_error("could not open \"%s\": %s", path, strerror(errno)), CLI_FAIL);
+        return errno == ENOENT
+                   ? CLI_MISSING
+                   : (cli_error("could not open \"%s\": %s", path, strerror(errno)), CLI_FAIL);
     }
     struct sha256_ctx h;
     sha256_init(&h);

@@ -78,7 +78,8 @@ int cli_pg_run(const char *program, char *const *args, const char *conninfo, boo
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        cli_error("%s failed (exit status %d)", program, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        cli_error("%s failed (exit status %d)", program,
+                  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
         return CLI_FAIL;
     }
     return CLI_OK;

@@ -18,9 +18,9 @@
 #include "core/sha256.h"
 #include "db/cluster.h"
 
-#define BACKUP_FORMAT     "pds-backup/1"
-#define MANIFEST_MAX      ((size_t)1 << 30)
-#define PROBLEMS_SHOWN    20
+#define BACKUP_FORMAT  "pds-backup/1"
+#define MANIFEST_MAX   ((size_t)1 << 30)
+#define PROBLEMS_SHOWN 20
 
 static json_t *load_manifest(const char *dir)
 {
@@ -104,7 +104,8 @@ static int check_blobs(const char *dir, json_t *blobs, int *bad, size_t *checked
     json_t *b;
     json_array_foreach(blobs, i, b)
     {
-        if (json_is_false(json_object_get(b, "copied")) || json_is_true(json_object_get(b, "missing"))) {
+        if (json_is_false(json_object_get(b, "copied")) ||
+            json_is_true(json_object_get(b, "missing"))) {
             continue; /* S3 (listed only), or absent from the source store */
         }
         const char *rel = json_string_value(json_object_get(b, "path"));
@@ -153,7 +154,8 @@ static int check_dump(const char *dir, int *bad)
             fclose(f);
         }
         if (found < 3) {
-            problem(bad, "database.dump lacks the account, repo_block or repo_seq data%s%s", "", "");
+            problem(bad, "database.dump lacks the account, repo_block or repo_seq data%s%s", "",
+                    "");
         }
     }
     unlink(list);
@@ -178,7 +180,8 @@ static int verify(const char *dir, json_t **manifest_out)
     check_dump(dir, &bad);
     json_t *snap = json_object_get(m, "snapshot");
     if (bad) {
-        cli_error("backup %s is damaged: %d problem%s (listed above)", dir, bad, bad == 1 ? "" : "s");
+        cli_error("backup %s is damaged: %d problem%s (listed above)", dir, bad,
+                  bad == 1 ? "" : "s");
         json_decref(m);
         return CLI_FAIL;
     }
@@ -256,8 +259,14 @@ static int restore_database(const struct cli_storage *s, const char *dir)
     char *file = xprintf("%s/database.dump", dir);
     char *dbname = cli_pg_dbname(s->database_url);
     char *d = xprintf("--dbname=%s", dbname);
-    char *args[] = {pg_restore,         "--single-transaction", "--exit-on-error", "--no-owner",
-                    "--no-privileges", d,                      file,              NULL};
+    char *args[] = {pg_restore,
+                    "--single-transaction",
+                    "--exit-on-error",
+                    "--no-owner",
+                    "--no-privileges",
+                    d,
+                    file,
+                    NULL};
     int rc = cli_pg_run(pg_restore, args, s->database_url, false);
     free(pg_restore);
     free(file);
@@ -272,14 +281,16 @@ static int restore_blobs(const struct cli_storage *s, const char *dir, json_t *b
     json_t *b;
     json_array_foreach(blobs, i, b)
     {
-        if (json_is_false(json_object_get(b, "copied")) || json_is_true(json_object_get(b, "missing"))) {
+        if (json_is_false(json_object_get(b, "copied")) ||
+            json_is_true(json_object_get(b, "missing"))) {
             continue;
         }
         struct cid cid;
         const char *did = json_string_value(json_object_get(b, "did"));
         const char *rel = json_string_value(json_object_get(b, "path"));
         char dst[BLOBSTORE_PATH_MAX];
-        if (!did || !rel || !entry_cid(b, &cid) || !blobstore_disk_path(s->blob_dir, did, &cid, dst)) {
+        if (!did || !rel || !entry_cid(b, &cid) ||
+            !blobstore_disk_path(s->blob_dir, did, &cid, dst)) {
             cli_error("a blob entry of the manifest is malformed");
             return CLI_FAIL;
         }
@@ -301,7 +312,8 @@ static int restore_blobs(const struct cli_storage *s, const char *dir, json_t *b
 
 static int restore_secrets(const struct cli_storage *s, const char *dir)
 {
-    char *src = xprintf("%s/secrets/secrets.env", dir), *dst = xprintf("%s/secrets.env", s->data_dir);
+    char *src = xprintf("%s/secrets/secrets.env", dir),
+         *dst = xprintf("%s/secrets.env", s->data_dir);
     uint8_t sha[32];
     uint64_t size;
     int rc = cli_copy_file(src, dst, 0600, sha, &size);
@@ -340,7 +352,8 @@ int cli_restore(struct cli *c, int argc, char **argv)
     if (!rc) {
         rc = cli_storage_resolve(c, &s);
     }
-    if (!rc && strcmp(json_string_value(json_object_get(m, "blobStore")), "s3") == 0 && !s.s3_bucket) {
+    if (!rc && strcmp(json_string_value(json_object_get(m, "blobStore")), "s3") == 0 &&
+        !s.s3_bucket) {
         cli_error("this backup's blobs are in an S3 bucket: set PDS_BLOBSTORE_S3_BUCKET");
         rc = CLI_FAIL;
     }

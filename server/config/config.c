@@ -246,8 +246,9 @@ static enum err derive_defaults(struct config *cfg, char *why, size_t why_len)
                            cfg->log_format);
     }
     if (cfg->admin_session_idle_ms <= 0 || cfg->admin_session_max_ms <= 0) {
-        return config_fail(why, why_len, "PDS_ADMIN_SESSION_IDLE_TIMEOUT and "
-                                         "PDS_ADMIN_SESSION_MAX_AGE must be positive");
+        return config_fail(why, why_len,
+                           "PDS_ADMIN_SESSION_IDLE_TIMEOUT and "
+                           "PDS_ADMIN_SESSION_MAX_AGE must be positive");
     }
     return ERR_OK;
 }

@@ -127,11 +127,11 @@ struct config {
     char *log_level; /* LOG_LEVEL: error, warn, info, debug */
 
     /* Operations: admin console, metrics, logs (issue 14) */
-    char *log_format;                          /* LOG_FORMAT: text or json */
-    int64_t admin_session_idle_ms;             /* PDS_ADMIN_SESSION_IDLE_TIMEOUT */
-    int64_t admin_session_max_ms;              /* PDS_ADMIN_SESSION_MAX_AGE */
-    struct config_list metrics_allow_ips;      /* PDS_METRICS_ALLOW_IPS: scrape without auth */
-    int64_t admin_signin_failures_max;         /* PDS_ADMIN_SIGNIN_FAILURES_MAX per 15 min */
+    char *log_format;                     /* LOG_FORMAT: text or json */
+    int64_t admin_session_idle_ms;        /* PDS_ADMIN_SESSION_IDLE_TIMEOUT */
+    int64_t admin_session_max_ms;         /* PDS_ADMIN_SESSION_MAX_AGE */
+    struct config_list metrics_allow_ips; /* PDS_METRICS_ALLOW_IPS: scrape without auth */
+    int64_t admin_signin_failures_max;    /* PDS_ADMIN_SIGNIN_FAILURES_MAX per 15 min */
 };
 
 /* Reads the environment into cfg (zeroed by this call). In production (not dev mode and not

@@ -61,10 +61,10 @@ json_t *config_describe(const struct config *cfg)
         const struct cfg_row *row = &config_table[i];
         char *value = value_text(cfg, row);
         const char *env = getenv(row->env);
-        json_t *o = json_pack("{s:s,s:s,s:b,s:b,s:s}", "name", row->env, "section",
-                              config_section_titles[row->section], "secret",
-                              row->kind == CFG_SECRET, "fromEnvironment", env && *env, "meaning",
-                              row->meaning);
+        json_t *o =
+            json_pack("{s:s,s:s,s:b,s:b,s:s}", "name", row->env, "section",
+                      config_section_titles[row->section], "secret", row->kind == CFG_SECRET,
+                      "fromEnvironment", env && *env, "meaning", row->meaning);
         json_object_set_new(o, "value", value ? json_string(value) : json_null());
         if (value) {
             explicit_bzero(value, strlen(value));

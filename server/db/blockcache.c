@@ -140,7 +140,8 @@ bool blockcache_get(struct blockcache *c, const struct cid *cid, struct arena *a
     pthread_mutex_unlock(&s->lock);
     static struct metrics_series *hits, *misses;
     if (!misses) { /* racing first calls find the same series */
-        hits = metrics_counter("pds_block_cache_hits_total", "Repository block reads the cache served");
+        hits = metrics_counter("pds_block_cache_hits_total",
+                               "Repository block reads the cache served");
         misses = metrics_counter("pds_block_cache_misses_total",
                                  "Repository block reads the cache did not have");
     }

@@ -108,7 +108,8 @@ static const struct db_metrics *db_metrics(void)
             NULL);
         m.in_flight = metrics_gauge("pds_db_queries_in_flight",
                                     "PostgreSQL statements running now (connections in use)");
-        m.errors = metrics_counter("pds_db_query_errors_total", "PostgreSQL statements that failed");
+        m.errors =
+            metrics_counter("pds_db_query_errors_total", "PostgreSQL statements that failed");
         m.connections = metrics_gauge("pds_db_connections_open",
                                       "PostgreSQL connections this process holds open");
         ready = 1;

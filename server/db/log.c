@@ -20,9 +20,9 @@ static enum log_format log_format = LOG_FORMAT_TEXT;
 static char *secrets[LOG_REDACT_MAX]; /* set before threads start, read-only after */
 static size_t n_secrets;
 
-#define MSG_MAX       (LOG_LINE_MAX - 512) /* leaves room for the time stamp and context */
-#define REDACT_MIN    6                    /* shorter "secrets" would redact ordinary words */
-#define JWT_PART_MIN  4                    /* base64url characters in each part of a JWT */
+#define MSG_MAX      (LOG_LINE_MAX - 512) /* leaves room for the time stamp and context */
+#define REDACT_MIN   6                    /* shorter "secrets" would redact ordinary words */
+#define JWT_PART_MIN 4                    /* base64url characters in each part of a JWT */
 
 static const char *const level_names[] = {
     [LOG_LEVEL_ERROR] = "error",
@@ -101,8 +101,8 @@ void log_redact_clear(void)
 
 static bool b64url_char(char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
 }
 
 /* Length of a JWT (header.payload.signature, the header starting "eyJ", which is how

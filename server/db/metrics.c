@@ -26,7 +26,7 @@ struct metrics_series {
     char *values[METRICS_LABELS_MAX];
     _Atomic uint64_t count; /* counters; histograms: observations */
     _Atomic int64_t gauge;
-    _Atomic uint64_t sum_micro;                   /* histograms */
+    _Atomic uint64_t sum_micro;                    /* histograms */
     _Atomic uint64_t buckets[METRICS_BUCKETS_MAX]; /* histograms: per bucket, not cumulative */
 };
 
@@ -138,8 +138,8 @@ static bool all_other(const char *const *values, size_t n)
     return true;
 }
 
-static struct metrics_series *probe(struct metrics_family *f, const char *const *values,
-                                    uint64_t h, size_t *empty)
+static struct metrics_series *probe(struct metrics_family *f, const char *const *values, uint64_t h,
+                                    size_t *empty)
 {
     for (size_t i = 0; i < SLOTS; i++) {
         size_t at = (size_t)((h + i) % SLOTS);
@@ -468,8 +468,8 @@ static struct metrics_family *outbound_calls(void)
 {
     static const char *const labels[] = {"target", "result"};
     return metrics_family("pds_outbound_requests_total",
-                          "Calls this server made to other services, by outcome",
-                          METRICS_COUNTER, labels, 2, NULL, 0);
+                          "Calls this server made to other services, by outcome", METRICS_COUNTER,
+                          labels, 2, NULL, 0);
 }
 
 static struct metrics_family *outbound_duration(void)

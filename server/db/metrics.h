@@ -27,8 +27,8 @@
 
 /* Names other modules look up or provide (the rate-limit module registers these; the
  * console shows the budget as "not available" while they are absent). */
-#define METRICS_WRITE_BUDGET_USED  "pds_host_write_budget_used"  /* gauge: points spent */
-#define METRICS_WRITE_BUDGET_LIMIT "pds_host_write_budget_limit" /* gauge: points allowed */
+#define METRICS_WRITE_BUDGET_USED  "pds_host_write_budget_used"    /* gauge: points spent */
+#define METRICS_WRITE_BUDGET_LIMIT "pds_host_write_budget_limit"   /* gauge: points allowed */
 #define METRICS_RATE_LIMIT_REFUSED "pds_rate_limit_refusals_total" /* counter{limit} */
 
 enum metrics_kind {
@@ -108,7 +108,6 @@ enum err metrics_write(struct buf *out) MUST_CHECK;
 enum err metrics_write_header(struct buf *out, const char *name, const char *help,
                               enum metrics_kind kind) MUST_CHECK;
 enum err metrics_write_sample(struct buf *out, const char *name, const char *const *label_names,
-                              const char *const *label_values, size_t n,
-                              double value) MUST_CHECK;
+                              const char *const *label_values, size_t n, double value) MUST_CHECK;
 
 #endif

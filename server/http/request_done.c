@@ -23,11 +23,10 @@ static const struct request_metrics *families(void)
         m.requests = metrics_family("pds_http_requests_total",
                                     "HTTP requests answered, by XRPC method (or route) and status",
                                     METRICS_COUNTER, req_labels, 2, NULL, 0);
-        m.duration =
-            metrics_family("pds_http_request_duration_seconds",
-                           "Time from a request's first byte to its response being handed over",
-                           METRICS_HISTOGRAM, dur_labels, 1, metrics_latency_buckets,
-                           metrics_latency_buckets_len);
+        m.duration = metrics_family(
+            "pds_http_request_duration_seconds",
+            "Time from a request's first byte to its response being handed over", METRICS_HISTOGRAM,
+            dur_labels, 1, metrics_latency_buckets, metrics_latency_buckets_len);
         m.bytes_out = metrics_counter("pds_http_response_bytes_total",
                                       "Response body bytes of buffered (non-streamed) answers");
         ready = 1;

@@ -29,7 +29,10 @@ static enum err plc_fetch(const struct idfetch_req *rq, long *status, struct buf
     clock_gettime(CLOCK_MONOTONIC, &t0);
     enum err e = idfetch(rq, status, body);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    metrics_outbound("plc", e ? "error" : *status >= 200 && *status < 300 ? "ok" : "refused",
+    metrics_outbound("plc",
+                     e                                 ? "error"
+                     : *status >= 200 && *status < 300 ? "ok"
+                                                       : "refused",
                      (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
     return e;
 }

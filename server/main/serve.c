@@ -108,9 +108,9 @@ int cmd_serve(int argc, char **argv)
              cfg.service_did, cfg.worker_threads);
     log_secrets_source(&cfg);
     metrics_register_defaults();
-    metrics_set(metrics_gauge("pds_process_start_time_seconds",
-                              "When this process started (Unix seconds)"),
-                (int64_t)time(NULL));
+    metrics_set(
+        metrics_gauge("pds_process_start_time_seconds", "When this process started (Unix seconds)"),
+        (int64_t)time(NULL));
     metrics_set(metrics_gauge("pds_http_worker_threads",
                               "HTTP worker threads, each with one PostgreSQL connection"),
                 cfg.worker_threads);

@@ -74,10 +74,9 @@ enum err chart_bars_svg(const char *title, const struct chart_point *points, siz
         e = text_at(out, PAD_LEFT - 6, base, "end", "0");
     }
     if (!e) {
-        e = buf_appendf(out,
-                        "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"" LINE_COLOR
-                        "\"/>",
-                        PAD_LEFT, base, width - PAD_RIGHT, base);
+        e = buf_appendf(
+            out, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"" LINE_COLOR "\"/>",
+            PAD_LEFT, base, width - PAD_RIGHT, base);
     }
     double slot = n ? plot_w / (double)n : plot_w;
     double bar = slot > 3 ? slot * 0.8 : slot;
@@ -87,10 +86,11 @@ enum err chart_bars_svg(const char *title, const struct chart_point *points, siz
             h = 1; /* a non-zero value stays visible */
         }
         double x = PAD_LEFT + slot * (double)i + (slot - bar) / 2;
-        e = buf_appendf(out,
-                        "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"" BAR_COLOR
-                        "\"><title>",
-                        x, base - h, bar, h);
+        e = buf_appendf(
+            out,
+            "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"" BAR_COLOR
+            "\"><title>",
+            x, base - h, bar, h);
         if (!e) {
             e = web_html_escape(out, points[i].label);
         }
@@ -106,7 +106,9 @@ enum err chart_bars_svg(const char *title, const struct chart_point *points, siz
         if (k == 1 && (n < 3)) {
             continue;
         }
-        double x = k == 0 ? PAD_LEFT : k == 2 ? width - PAD_RIGHT : PAD_LEFT + slot * (double)marks[k] + slot / 2;
+        double x = k == 0   ? PAD_LEFT
+                   : k == 2 ? width - PAD_RIGHT
+                            : PAD_LEFT + slot * (double)marks[k] + slot / 2;
         e = text_at(out, x, height - 6, anchors[k], points[marks[k]].label);
     }
     return e ? e : buf_append_str(out, "</svg>\n");

@@ -252,6 +252,8 @@ describe('admin console', () => {
     const secrets = (await fetch(`${pds.url}/admin/api/config`, { headers: { cookie: await cookieHeader() } })).text();
     assert.ok(!(await secrets).includes(ADMIN_PASSWORD));
     await browser.shot(page, 'config');
+    // the first screen of it too: the whole table is a long picture
+    await page.screenshot({ path: `${browser.screenshotDir}/config-top.png` });
   });
 
   test('the audit log names who did what', async () => {

@@ -17,9 +17,9 @@
 #include "crypto/ready.h"
 #include "repo/writes.h"
 
-#define SEARCH_DEFAULT      25
-#define SEARCH_MAX          100
-#define QUERY_MAX_BYTES     254
+#define SEARCH_DEFAULT       25
+#define SEARCH_MAX           100
+#define QUERY_MAX_BYTES      254
 #define RESET_PASSWORD_BYTES 18 /* 24 base64url characters */
 
 /* A LIKE pattern matching s (lower-cased) anywhere, its own wildcards escaped. */
@@ -66,13 +66,16 @@ int console_api_accounts(struct xrpc_req *rq)
             rq->db, rq->arena,
             "SELECT json_strip_nulls(json_build_object('did', a.did,"
             " 'handle', coalesce(a.handle, 'handle.invalid'), 'email', a.email,"
-            " 'createdAt', " ADMIN_SQL_TIME("a.created_at") ","
-            " 'status', CASE WHEN a.takedown_ref IS NOT NULL THEN 'takendown'"
-            " WHEN a.deactivated_at IS NOT NULL THEN 'deactivated' ELSE 'active' END))::text,"
-            " a.did FROM account a"
-            " WHERE ($1::text IS NULL OR a.handle LIKE $1 OR lower(a.email) LIKE $1"
-            " OR a.did LIKE $1) AND ($2::text IS NULL OR a.did > $2)"
-            " ORDER BY a.did LIMIT $3",
+            " 'createdAt', " ADMIN_SQL_TIME(
+                "a.created_at") ","
+                                " 'status', CASE WHEN a.takedown_ref IS NOT NULL THEN 'takendown'"
+                                " WHEN a.deactivated_at IS NOT NULL THEN 'deactivated' ELSE "
+                                "'active' END))::text,"
+                                " a.did FROM account a"
+                                " WHERE ($1::text IS NULL OR a.handle LIKE $1 OR lower(a.email) "
+                                "LIKE $1"
+                                " OR a.did LIKE $1) AND ($2::text IS NULL OR a.did > $2)"
+                                " ORDER BY a.did LIMIT $3",
             &p, &r)) {
         return xrpc_fail(rq, 500, NULL, NULL);
     }
@@ -155,10 +158,11 @@ static const char *outcome_of(struct xrpc_req *rq)
         return "ok";
     }
     json_error_t jerr;
-    json_t *j = rq->resp.body ? json_loadb((const char *)rq->resp.body, rq->resp.body_len, 0, &jerr)
-                              : NULL;
+    json_t *j =
+        rq->resp.body ? json_loadb((const char *)rq->resp.body, rq->resp.body_len, 0, &jerr) : NULL;
     const char *name = json_string_value(json_object_get(j, "error"));
-    const char *out = arena_strndup(rq->arena, name ? name : "Error", strlen(name ? name : "Error"));
+    const char *out =
+        arena_strndup(rq->arena, name ? name : "Error", strlen(name ? name : "Error"));
     json_decref(j);
     return out;
 }

@@ -18,10 +18,10 @@
 
 #include "http/router.h"
 
-#define CONSOLE_COOKIE          "pds-admin"
-#define CONSOLE_TOKEN_BYTES     32 /* random bytes of a session token */
-#define CONSOLE_ACTOR_MAX       64 /* characters of the name given at sign-in */
-#define CONSOLE_SIGNIN_WINDOW_S (15 * 60)
+#define CONSOLE_COOKIE           "pds-admin"
+#define CONSOLE_TOKEN_BYTES      32 /* random bytes of a session token */
+#define CONSOLE_ACTOR_MAX        64 /* characters of the name given at sign-in */
+#define CONSOLE_SIGNIN_WINDOW_S  (15 * 60)
 #define CONSOLE_RELAY_TIMEOUT_MS 5000 /* one getHostStatus or requestCrawl call */
 
 extern const struct route_table api_console_routes;
@@ -41,8 +41,8 @@ int console_session_require(struct xrpc_req *rq, bool page, bool mutating,
 /* audit.c: records action on subject (may be NULL) by the session's actor (NULL: the
  * request's sign-in attempt, actor given) with outcome ("ok" or an error name) and detail
  * (a JSON object or NULL; stolen). Failures are logged, never fatal to the action. */
-void console_audit(struct xrpc_req *rq, const char *actor, const char *action,
-                   const char *subject, const char *outcome, json_t *detail);
+void console_audit(struct xrpc_req *rq, const char *actor, const char *action, const char *subject,
+                   const char *outcome, json_t *detail);
 
 /* The request body parsed as a JSON object into rq->json (path routes are not parsed by
  * the server): 0, or 400 InvalidRequest set. */

@@ -78,7 +78,8 @@ static json_t *series_json(const int64_t *counts, size_t n, int64_t first, int64
         gmtime_r(&t, &tm);
         char label[32];
         strftime(label, sizeof label, fmt, &tm);
-        json_array_append_new(a, json_pack("{s:s,s:I}", "at", label, "count", (json_int_t)counts[i]));
+        json_array_append_new(a,
+                              json_pack("{s:s,s:I}", "at", label, "count", (json_int_t)counts[i]));
     }
     return a;
 }
@@ -102,16 +103,15 @@ int console_api_dashboard(struct xrpc_req *rq)
         return st;
     }
     PGresult *r;
-    if (db_query_in(
-            rq->db, rq->arena,
-            "SELECT count(*),"
-            " count(*) FILTER (WHERE takedown_ref IS NULL AND deactivated_at IS NULL),"
-            " count(*) FILTER (WHERE takedown_ref IS NOT NULL),"
-            " count(*) FILTER (WHERE deactivated_at IS NOT NULL AND takedown_ref IS NULL),"
-            " coalesce(sum(repo_bytes), 0)::bigint, coalesce(sum(blob_bytes), 0)::bigint,"
-            " (SELECT count(*) FROM blob), pg_database_size(current_database())"
-            " FROM account",
-            NULL, &r)) {
+    if (db_query_in(rq->db, rq->arena,
+                    "SELECT count(*),"
+                    " count(*) FILTER (WHERE takedown_ref IS NULL AND deactivated_at IS NULL),"
+                    " count(*) FILTER (WHERE takedown_ref IS NOT NULL),"
+                    " count(*) FILTER (WHERE deactivated_at IS NOT NULL AND takedown_ref IS NULL),"
+                    " coalesce(sum(repo_bytes), 0)::bigint, coalesce(sum(blob_bytes), 0)::bigint,"
+                    " (SELECT count(*) FROM blob), pg_database_size(current_database())"
+                    " FROM account",
+                    NULL, &r)) {
         return xrpc_fail(rq, 500, NULL, NULL);
     }
     int64_t head = 0, pruned = 0;
@@ -124,11 +124,11 @@ int console_api_dashboard(struct xrpc_req *rq)
         return st;
     }
     const struct config *cfg = rq->cfg;
-    json_t *storage = json_pack(
-        "{s:I,s:I,s:I,s:I,s:s}", "repoBytes", (json_int_t)db_col_i64(r, 0, 4), "blobBytes",
-        (json_int_t)db_col_i64(r, 0, 5), "blobCount", (json_int_t)db_col_i64(r, 0, 6),
-        "databaseBytes", (json_int_t)db_col_i64(r, 0, 7), "blobStore",
-        cfg->blobstore_s3_bucket ? "s3" : "disk");
+    json_t *storage =
+        json_pack("{s:I,s:I,s:I,s:I,s:s}", "repoBytes", (json_int_t)db_col_i64(r, 0, 4),
+                  "blobBytes", (json_int_t)db_col_i64(r, 0, 5), "blobCount",
+                  (json_int_t)db_col_i64(r, 0, 6), "databaseBytes", (json_int_t)db_col_i64(r, 0, 7),
+                  "blobStore", cfg->blobstore_s3_bucket ? "s3" : "disk");
     int64_t fb, tb;
     if (fs_space(cfg->blobstore_s3_bucket ? cfg->data_dir : cfg->blobstore_disk, &fb, &tb)) {
         json_object_set_new(storage, "diskFreeBytes", json_integer(fb));

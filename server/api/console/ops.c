@@ -39,13 +39,14 @@ static bool ip_allowed(struct xrpc_req *rq)
 static enum err write_db_figures(struct xrpc_req *rq, struct buf *out)
 {
     PGresult *r;
-    if (db_query_in(rq->db, rq->arena,
-                    "SELECT count(*) FILTER (WHERE takedown_ref IS NULL AND deactivated_at IS NULL),"
-                    " count(*) FILTER (WHERE deactivated_at IS NOT NULL AND takedown_ref IS NULL),"
-                    " count(*) FILTER (WHERE takedown_ref IS NOT NULL),"
-                    " coalesce(sum(repo_bytes), 0)::bigint, coalesce(sum(blob_bytes), 0)::bigint,"
-                    " pg_database_size(current_database()) FROM account",
-                    NULL, &r)) {
+    if (db_query_in(
+            rq->db, rq->arena,
+            "SELECT count(*) FILTER (WHERE takedown_ref IS NULL AND deactivated_at IS NULL),"
+            " count(*) FILTER (WHERE deactivated_at IS NOT NULL AND takedown_ref IS NULL),"
+            " count(*) FILTER (WHERE takedown_ref IS NOT NULL),"
+            " coalesce(sum(repo_bytes), 0)::bigint, coalesce(sum(blob_bytes), 0)::bigint,"
+            " pg_database_size(current_database()) FROM account",
+            NULL, &r)) {
         return ERR_DB;
     }
     int64_t head = 0, pruned = 0;
@@ -179,8 +180,9 @@ static void check_mail(struct xrpc_req *rq, json_t *list, const char *to)
 {
     const struct config *cfg = rq->cfg;
     if (!cfg->email_smtp_url) {
-        add_check(list, "email", "warn", "no mail server is configured: sign-up confirmations,"
-                                         " password resets and sign-in codes cannot be sent",
+        add_check(list, "email", "warn",
+                  "no mail server is configured: sign-up confirmations,"
+                  " password resets and sign-in codes cannot be sent",
                   "set PDS_EMAIL_SMTP_URL and PDS_EMAIL_FROM_ADDRESS");
         return;
     }

@@ -27,8 +27,8 @@ static size_t on_data(char *p, size_t size, size_t n, void *ctx)
 
 /* One call: GET url, or POST body (JSON). *status gets the HTTP status (0: none); *out the
  * parsed JSON answer or NULL; why a reason when the relay could not be reached. */
-static void relay_call(const char *url, const char *body, long *status, json_t **out,
-                       char *why, size_t why_len)
+static void relay_call(const char *url, const char *body, long *status, json_t **out, char *why,
+                       size_t why_len)
 {
     *status = 0;
     *out = NULL;
@@ -79,7 +79,8 @@ static char *relay_url(struct xrpc_req *rq, const char *base, const char *nsid, 
     }
     size_t cap = n + strlen(nsid) + (query ? strlen(query) : 0) + 16;
     char *url = arena_alloc(rq->arena, cap);
-    snprintf(url, cap, "%.*s/xrpc/%s%s%s", (int)n, base, nsid, query ? "?" : "", query ? query : "");
+    snprintf(url, cap, "%.*s/xrpc/%s%s%s", (int)n, base, nsid, query ? "?" : "",
+             query ? query : "");
     return url;
 }
 
@@ -165,8 +166,8 @@ int console_api_relay_crawl(struct xrpc_req *rq)
     long status;
     json_t *ans;
     char why[256];
-    relay_call(relay_url(rq, base, "com.atproto.sync.requestCrawl", NULL), text, &status, &ans,
-               why, sizeof why);
+    relay_call(relay_url(rq, base, "com.atproto.sync.requestCrawl", NULL), text, &status, &ans, why,
+               sizeof why);
     free(text);
     const char *err = json_string_value(json_object_get(ans, "error"));
     const char *outcome = why[0] ? "Unreachable" : status == 200 ? "ok" : err ? err : "Refused";

@@ -5,9 +5,9 @@
 #include "api/admin/admin_common.h"
 #include "config/config.h"
 
-#define REPORTS_PAGE      100
-#define REPORT_TEXT_MAX   2000 /* bytes of a reason kept */
-#define REPORT_BODY_MAX   (64 << 10)
+#define REPORTS_PAGE    100
+#define REPORT_TEXT_MAX 2000 /* bytes of a reason kept */
+#define REPORT_BODY_MAX (64 << 10)
 
 void console_report_forwarded(struct xrpc_req *rq, const char *reporter, struct bytes body,
                               const char *service_did, long status)
@@ -56,12 +56,14 @@ int console_api_reports(struct xrpc_req *rq)
     db_param_i64(&p, before);
     db_param_i64(&p, REPORTS_PAGE);
     PGresult *r;
-    if (db_query_in(rq->db, rq->arena,
-                    "SELECT json_build_object('id', id, 'at', " ADMIN_SQL_TIME("at") ","
-                    " 'reporter', reporter, 'reasonType', reason_type, 'subject', subject,"
-                    " 'reason', reason, 'service', service_did, 'status', status)::text, id"
-                    " FROM moderation_report_forwarded WHERE id < $1 ORDER BY id DESC LIMIT $2",
-                    &p, &r)) {
+    if (db_query_in(
+            rq->db, rq->arena,
+            "SELECT json_build_object('id', id, 'at', " ADMIN_SQL_TIME(
+                "at") ","
+                      " 'reporter', reporter, 'reasonType', reason_type, 'subject', subject,"
+                      " 'reason', reason, 'service', service_did, 'status', status)::text, id"
+                      " FROM moderation_report_forwarded WHERE id < $1 ORDER BY id DESC LIMIT $2",
+            &p, &r)) {
         return xrpc_fail(rq, 500, NULL, NULL);
     }
     json_t *list = json_array();

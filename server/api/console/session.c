@@ -97,7 +97,6 @@ static int render_signin(struct xrpc_req *rq, int status, const char *message)
     return web_reply_page(rq, status, "admin/sign-in.html", vars, ARRAY_LEN(vars));
 }
 
-
 /* Failed sign-ins from this address in the window. */
 static int recent_failures(struct xrpc_req *rq, int64_t *n)
 {
@@ -164,8 +163,9 @@ int console_signin(struct xrpc_req *rq)
         return render_signin(rq, 400, "The form could not be read: reload the page.");
     }
     if (!web_csrf_valid(rq, form_get(fields, n, WEB_CSRF_FIELD))) {
-        return render_signin(rq, 403, "This form has expired or came from another site: "
-                                      "reload the page and sign in again.");
+        return render_signin(rq, 403,
+                             "This form has expired or came from another site: "
+                             "reload the page and sign in again.");
     }
     const char *actor = actor_name(rq, form_get(fields, n, "name"));
     int64_t failures = 0;
@@ -175,8 +175,9 @@ int console_signin(struct xrpc_req *rq)
     }
     if (failures >= rq->cfg->admin_signin_failures_max) {
         console_audit(rq, actor, "signin_refused", NULL, "RateLimitExceeded", NULL);
-        return render_signin(rq, 429, "Too many failed sign-ins from this address: wait 15 "
-                                      "minutes, then try again.");
+        return render_signin(rq, 429,
+                             "Too many failed sign-ins from this address: wait 15 "
+                             "minutes, then try again.");
     }
     if (!password_ok(form_get(fields, n, "password"))) {
         console_audit(rq, actor, "signin_failed", NULL, "InvalidPassword", NULL);

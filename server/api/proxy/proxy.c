@@ -410,11 +410,14 @@ static int forward_to(struct xrpc_req *rq, const char *iss, const struct target 
     clock_gettime(CLOCK_MONOTONIC, &t1);
     buf_clear(&url);
     bool report = strcmp(nsid, "com.atproto.moderation.createReport") == 0;
-    const char *target = report                                            ? "moderation"
+    const char *target = report ? "moderation"
                          : cfg->bsky_app_view_did && strcmp(t->aud, cfg->bsky_app_view_did) == 0
                              ? "appview"
                              : "service";
-    metrics_outbound(target, e ? "error" : httppull_status(p) < 400 ? "ok" : "refused",
+    metrics_outbound(target,
+                     e                          ? "error"
+                     : httppull_status(p) < 400 ? "ok"
+                                                : "refused",
                      (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
     if (report && post) {
         console_report_forwarded(rq, iss, s && s->fd < 0 ? buf_bytes(&s->mem) : rq->body, t->aud,

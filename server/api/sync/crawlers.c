@@ -83,7 +83,10 @@ static bool post(const struct crawlers *c, const struct relay *r)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    metrics_outbound("relay", rc != CURLE_OK ? "error" : status / 100 == 2 ? "ok" : "refused",
+    metrics_outbound("relay",
+                     rc != CURLE_OK      ? "error"
+                     : status / 100 == 2 ? "ok"
+                                         : "refused",
                      (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
     curl_slist_free_all(hdrs);
     curl_easy_cleanup(h);

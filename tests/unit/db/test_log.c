@@ -40,12 +40,12 @@ static void test_log_text_redacts_secrets_and_jwts(void)
     log_redact_add("hunter2-admin-password");
     struct log_ctx ctx = {.request_id = "r1", .nsid = "com.example.x"};
     capture();
-    log_info(&ctx,
-             "auth header Basic hunter2-admin-password and Bearer " JWT " and a\nnew line");
+    log_info(&ctx, "auth header Basic hunter2-admin-password and Bearer " JWT " and a\nnew line");
     const char *s = captured();
     CHECK(!strstr(s, "hunter2-admin-password"));
     CHECK(!strstr(s, "eyJhbGci"));
-    CHECK(strstr(s, "Basic [redacted] and Bearer [redacted] and a?new line (req=r1 nsid=com.example.x)\n"));
+    CHECK(strstr(
+        s, "Basic [redacted] and Bearer [redacted] and a?new line (req=r1 nsid=com.example.x)\n"));
     log_redact_clear();
 }
 
@@ -55,11 +55,15 @@ static void test_log_json_is_one_object_per_line(void)
     log_redact_add("s3cret-value");
     struct log_ctx ctx = {.did = "did:plc:abc", .action = "applying \"writes\""};
     capture();
-    log_warn(&ctx,
-             "tab\there, quote \" and s3cret-value");
-    struct log_request r = {.request_id = "r2", .method = "POST", .path = "/xrpc/" JWT,
-                            .nsid = "com.atproto.repo.createRecord", .did = "did:plc:abc",
-                            .client_ip = "127.0.0.1", .status = 200, .duration_ms = 1.25};
+    log_warn(&ctx, "tab\there, quote \" and s3cret-value");
+    struct log_request r = {.request_id = "r2",
+                            .method = "POST",
+                            .path = "/xrpc/" JWT,
+                            .nsid = "com.atproto.repo.createRecord",
+                            .did = "did:plc:abc",
+                            .client_ip = "127.0.0.1",
+                            .status = 200,
+                            .duration_ms = 1.25};
     log_request(&r);
     const char *s = captured();
     const char *nl = strchr(s, '\n');

@@ -132,10 +132,10 @@ static void *hammer(void *arg)
 
 static void test_metrics_concurrent_updates_lose_nothing(void)
 {
-    struct metrics_series *s = metrics_series(
-        metrics_family("t_concurrent", "Both", METRICS_HISTOGRAM, NULL, 0, metrics_latency_buckets,
-                       metrics_latency_buckets_len),
-        NULL);
+    struct metrics_series *s =
+        metrics_series(metrics_family("t_concurrent", "Both", METRICS_HISTOGRAM, NULL, 0,
+                                      metrics_latency_buckets, metrics_latency_buckets_len),
+                       NULL);
     pthread_t t[4];
     for (int i = 0; i < 4; i++) {
         pthread_create(&t[i], NULL, hammer, s);

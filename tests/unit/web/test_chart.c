@@ -25,7 +25,7 @@ static void test_chart_draws_a_bar_per_point(void)
     CHECK(strncmp(s, "<svg xmlns=\"http://www.w3.org/2000/svg\"", 39) == 0);
     CHECK_EQ(count(s, "<rect "), 3);
     CHECK(strstr(s, "<title>Wed: 4</title>"));
-    CHECK(strstr(s, "height=\"0.00\"")); /* the zero bar */
+    CHECK(strstr(s, "height=\"0.00\""));  /* the zero bar */
     CHECK(strstr(s, "height=\"72.00\"")); /* the largest fills 120 - 26 - 22 */
     CHECK(strstr(s, "</svg>"));
     CHECK(!strstr(s, "style="));
