@@ -214,7 +214,8 @@ int cli_verify_backup(struct cli *c, int argc, char **argv)
 /* A data directory that does not exist yet or is empty (created here). */
 static int fresh_dir(const char *dir)
 {
-    if (cli_mkdirs(dir, 0700)) {
+    /* 0755 as `pds serve` makes it: a private cluster's postgres user must enter it */
+    if (cli_mkdirs(dir, 0755)) {
         return CLI_FAIL;
     }
     DIR *d = opendir(dir);

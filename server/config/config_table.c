@@ -202,8 +202,8 @@ const struct cfg_row config_table[] = {
      "Ours: an admin console session ends this long after sign-in, however active."},
     {"PDS_ADMIN_SIGNIN_FAILURES_MAX", CFG_I64, F(admin_signin_failures_max), "10", NULL, "attempts", SEC_SERVICE,
      "Ours: failed admin console sign-ins allowed per client address in 15 minutes; more are refused with 429."},
-    {"PDS_METRICS_ALLOW_IPS", CFG_LIST, F(metrics_allow_ips), "127.0.0.1,::1", NULL, NULL, SEC_SERVICE,
-     "Ours: comma list of client addresses that may read `/metrics` without admin auth (a Prometheus server). Others need HTTP Basic `admin:<password>`. Empty: auth always."},
+    {"PDS_METRICS_ALLOW_IPS", CFG_LIST, F(metrics_allow_ips), NULL, NULL, NULL, SEC_SERVICE,
+     "Ours: comma list of client addresses (as the server sees them: behind a local proxy, from its `X-Forwarded-For`) that may read `/metrics` without admin auth, e.g. a Prometheus server. Unset: every scrape needs HTTP Basic `admin:<password>`."},
 };
 /* clang-format on */
 

@@ -29,6 +29,7 @@ let tmp;
 let envFile;
 let backupDir;
 let restoredDb;
+let privateServer;
 const clients = [];
 const acked = []; // { did, uri, cid, at, blob? }
 let stopWriting = false;
@@ -54,6 +55,7 @@ async function writer(c, n) {
 describe('backup and restore', () => {
   before(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pds-backup-e2e-'));
+    fs.chmodSync(tmp, 0o755); // a private cluster runs as the postgres user when we are root
     plc = await startPlc();
     pds = await startPds({ plcUrl: plc.url });
     for (let i = 0; i < CLIENTS; i++) clients.push(await createAccount(pds));
@@ -65,6 +67,7 @@ describe('backup and restore', () => {
   });
   after(async () => {
     stopWriting = true;
+    await privateServer?.stop();
     await restored?.stop();
     await pds?.stop();
     await restoredDb?.drop();
@@ -193,5 +196,38 @@ describe('backup and restore', () => {
     const commit = got.find((e) => e.header.t === '#commit');
     assert.ok(BigInt(commit.body.seq) > head, 'new events are numbered after the restored head');
     assert.equal(commit.body.repo, clients[1].did);
+  });
+
+  test('restore into a new private cluster, and back up from a running one', async () => {
+    const dataDir = path.join(tmp, 'private-data');
+    // PDS_DATABASE_URL empty counts as unset: the private cluster under the data directory
+    const env = { PDS_DATABASE_URL: '', PDS_DATA_DIRECTORY: dataDir, PDS_BLOBSTORE_DISK_LOCATION: path.join(dataDir, 'blobs') };
+    const res = await runPdsadmin(['restore', backupDir], { env, timeoutMs: 120000 });
+    assert.equal(res.code, 0, res.stdout + res.stderr);
+    assert.ok(fs.existsSync(path.join(dataDir, 'postgres')), 'a cluster was made under the data directory');
+    const secrets = Object.fromEntries(
+      fs.readFileSync(path.join(backupDir, 'secrets/pds.env'), 'utf8').split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
+    privateServer = await startPds({
+      plcUrl: plc.url,
+      startTimeoutMs: 90000,
+      env: {
+        ...env,
+        PDS_JWT_SECRET: secrets.PDS_JWT_SECRET,
+        PDS_PLC_ROTATION_KEY_K256_PRIVATE_KEY_HEX: secrets.PDS_PLC_ROTATION_KEY_K256_PRIVATE_KEY_HEX,
+      },
+    });
+    const w = acked.find((x) => x.at < backupStartedAt);
+    const [, , did, coll, rkey] = w.uri.split('/');
+    const r = await privateServer.agent().com.atproto.repo.getRecord({ repo: did, collection: coll, rkey });
+    assert.equal(r.data.cid, w.cid);
+    // a backup of the private cluster, through its socket, while it runs
+    const second = path.join(tmp, 'backup-of-private');
+    const b = await runPdsadmin(['backup', second], { env });
+    assert.equal(b.code, 0, b.stderr);
+    const v = await runPdsadmin(['verify-backup', second], { env });
+    assert.equal(v.code, 0, v.stderr);
+    const m = JSON.parse(fs.readFileSync(path.join(second, 'manifest.json'), 'utf8'));
+    assert.equal(m.snapshot.accounts, CLIENTS);
   });
 });
