@@ -209,6 +209,7 @@ static int snapshot_facts(PGconn *db, json_t *manifest, char **snapshot)
         "SELECT pg_export_snapshot(), (SELECT coalesce(max(version), 0) FROM schema_migrations),"
         " (SELECT count(*) FROM account), (SELECT coalesce(max(seq), 0) FROM repo_seq),"
         " (SELECT count(*) FROM repo_block), current_setting('server_version'),"
+        " (SELECT count(*) FROM repo_seq WHERE seq IS NULL),"
         " to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')");
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         PQclear(r);
@@ -216,13 +217,17 @@ static int snapshot_facts(PGconn *db, json_t *manifest, char **snapshot)
     }
     *snapshot = xstrndup(PQgetvalue(r, 0, 0), strlen(PQgetvalue(r, 0, 0)));
     json_object_set_new(manifest, "snapshot",
-                        json_pack("{s:s,s:I,s:I,s:I,s:I,s:s}", "at", PQgetvalue(r, 0, 6),
+                        json_pack("{s:s,s:I,s:I,s:I,s:I,s:s}", "at", PQgetvalue(r, 0, 7),
                                   "schemaVersion",
                                   (json_int_t)strtoll(PQgetvalue(r, 0, 1), NULL, 10), "accounts",
                                   (json_int_t)strtoll(PQgetvalue(r, 0, 2), NULL, 10), "headSeq",
                                   (json_int_t)strtoll(PQgetvalue(r, 0, 3), NULL, 10), "repoBlocks",
                                   (json_int_t)strtoll(PQgetvalue(r, 0, 4), NULL, 10),
                                   "postgresVersion", PQgetvalue(r, 0, 5)));
+    /* events committed but not yet numbered: the restored server's sequencer numbers them
+     * next, after headSeq, as this one did */
+    json_object_set_new(json_object_get(manifest, "snapshot"), "unsequencedEvents",
+                        json_integer((json_int_t)strtoll(PQgetvalue(r, 0, 6), NULL, 10)));
     PQclear(r);
     return CLI_OK;
 }

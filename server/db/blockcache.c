@@ -1,10 +1,11 @@
 /* blockcache.c - sharded LRU of blocks. */
 #include "db/blockcache.h"
 
-#include "db/metrics.h"
-
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+
+#include "db/metrics.h"
 
 #define BLOCKCACHE_SHARDS 16 /* enough to keep worker threads from queueing on one lock */
 
@@ -139,11 +140,13 @@ bool blockcache_get(struct blockcache *c, const struct cid *cid, struct arena *a
     }
     pthread_mutex_unlock(&s->lock);
     static struct metrics_series *hits, *misses;
-    if (!misses) { /* racing first calls find the same series */
+    static _Atomic int ready; /* set after both: racing first calls find the same series */
+    if (!ready) {
         hits = metrics_counter("pds_block_cache_hits_total",
                                "Repository block reads the cache served");
         misses = metrics_counter("pds_block_cache_misses_total",
                                  "Repository block reads the cache did not have");
+        ready = 1;
     }
     metrics_inc(e ? hits : misses);
     return e != NULL;

@@ -1,10 +1,10 @@
 /* repo_store.c - repositories in PostgreSQL. */
 #include "db/repo_store.h"
 
-#include "db/metrics.h"
-
+#include <stdatomic.h>
 #include <stdlib.h>
 
+#include "db/metrics.h"
 #include "db/sequencer.h"
 
 static const struct db_stmt apply_stmt = {
@@ -241,10 +241,12 @@ enum err repo_store_apply(struct db *db, const struct repo_head *head, const str
     }
     if (!*raced) {
         static struct metrics_series *commits, *bytes;
-        if (!commits) { /* racing first calls find the same series */
+        static _Atomic int ready; /* set after both: racing first calls find the same series */
+        if (!ready) {
             bytes = metrics_counter("pds_repo_write_bytes_total",
                                     "Bytes of repository blocks written by commits");
             commits = metrics_counter("pds_repo_commits_total", "Repository commits written");
+            ready = 1;
         }
         uint64_t sum = 0;
         for (size_t i = 0; i < nb; i++) {
