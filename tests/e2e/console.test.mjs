@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { ADMIN_PASSWORD, createAccount, startBrowser, startPds, startPlc } from './lib/index.mjs';
+import { ADMIN_PASSWORD, PHONE, createAccount, startBrowser, startPds, startPlc } from './lib/index.mjs';
 
 const ACCOUNTS = 10000;
 const PAGES = ['/admin', '/admin/accounts', '/admin/account?did=did:plc:x', '/admin/invites', '/admin/reports',
@@ -269,6 +269,18 @@ describe('admin console', () => {
     assert.deepEqual(rows, [{ actor: 'Ops Olivia', action: 'takedown', subject: 'did:plc:bulk0000000000004242', outcome: 'ok' }]);
     await browser.shot(page, 'audit');
     assert.deepEqual(problems, [], 'no console errors (a CSP violation would show here)');
+  });
+
+  test('the dashboard and an account page fit a phone', async () => {
+    const phone = await browser.newPage({ ...PHONE, storageState: await page.context().storageState() });
+    for (const [p, name] of [['/admin', 'phone-dashboard'], [`/admin/account?did=${alice.did}`, 'phone-account']]) {
+      await phone.goto(`${pds.url}${p}`);
+      await phone.waitForLoadState('networkidle');
+      const wide = await phone.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
+      assert.equal(wide, false, `${p} scrolls sideways on a phone`);
+      await browser.shot(phone, name);
+    }
+    await phone.context().close();
   });
 
   test('every page and endpoint refuses a request without a session', async () => {
