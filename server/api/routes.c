@@ -3,6 +3,7 @@
 
 #include "api/admin/admin.h"
 #include "api/bsky/bsky.h"
+#include "api/console/console.h"
 #include "api/host/host.h"
 #include "api/identity/identity.h"
 #include "api/lexicon/lexicon.h"
@@ -14,9 +15,9 @@
 #include "web/page.h"
 
 static const struct route_table *const tables[] = {
-    &api_host_routes, &api_server_routes,   &api_repo_routes,
-    &api_sync_routes, &api_identity_routes, &api_admin_routes,
-    &api_bsky_routes, &web_routes,          &api_lexicon_routes,
+    &api_host_routes,     &api_server_routes,  &api_repo_routes, &api_sync_routes,
+    &api_identity_routes, &api_admin_routes,   &api_bsky_routes, &web_routes,
+    &api_lexicon_routes,  &api_console_routes,
 };
 
 /* Methods we do not serve: the proxy forwards them or answers 501. It judges method and

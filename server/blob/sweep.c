@@ -38,6 +38,16 @@ enum err blob_sweep_gc(struct db *db, struct blobstore *s, int64_t *n)
     PGresult *r = NULL;
     struct db_params p;
     db_params_init(&p);
+    db_param_i64(&p, BLOB_SWEEP_PAUSE_LOCK);
+    e = db_query(db, "SELECT pg_try_advisory_xact_lock_shared($1::bigint)", &p, &r);
+    bool paused = !e && !db_col_bool(r, 0, 0);
+    PQclear(r);
+    r = NULL;
+    if (e || paused) { /* a backup is copying blobs: delete nothing this round */
+        db_rollback(db);
+        return e;
+    }
+    db_params_init(&p);
     db_param_i64(&p, BLOB_SWEEP_BATCH);
     e = db_query(db,
                  "SELECT g.id, g.did, g.cid,"

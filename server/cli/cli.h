@@ -16,8 +16,9 @@
 /* Exit codes. */
 enum cli_exit {
     CLI_OK = 0,
-    CLI_FAIL = 1,  /* the server said no, could not be reached, or a check failed */
-    CLI_USAGE = 2, /* a malformed command line */
+    CLI_FAIL = 1,    /* the server said no, could not be reached, or a check failed */
+    CLI_USAGE = 2,   /* a malformed command line */
+    CLI_MISSING = 3, /* internal: a file that does not exist (never an exit code) */
 };
 
 #define CLI_ENV_FILE_DEFAULT   "/pds/pds.env"     /* the reference's */
@@ -77,6 +78,49 @@ int cli_account(struct cli *c, int argc, char **argv);
 int cli_status(struct cli *c, int argc, char **argv);
 int cli_create_invite_code(struct cli *c, int argc, char **argv);
 int cli_request_crawl(struct cli *c, int argc, char **argv);
+
+/* cli_settings.c: the server's settings as the server reads them: the environment, then
+ * the env file pdsadmin found; dflt (may be NULL) when neither has key. malloc'd. */
+char *cli_server_setting(const struct cli *c, const char *key, const char *dflt);
+
+/* Where the server keeps its state (every string malloc'd; cli_storage_clear frees). */
+struct cli_storage {
+    char *database_url;   /* PDS_DATABASE_URL, or the private cluster's conninfo */
+    char *data_dir;       /* PDS_DATA_DIRECTORY (default ./data) */
+    char *blob_dir;       /* PDS_BLOBSTORE_DISK_LOCATION (default <data>/blocks) */
+    char *s3_bucket;      /* PDS_BLOBSTORE_S3_BUCKET, or NULL: blobs on disk */
+    char *pg_bin_dir;     /* PDS_POSTGRES_BIN_DIR, or NULL */
+    bool private_cluster; /* no PDS_DATABASE_URL: the cluster under <data>/postgres */
+};
+int cli_storage_resolve(const struct cli *c, struct cli_storage *out);
+void cli_storage_clear(struct cli_storage *s);
+
+/* cli_pgtool.c: the path of a PostgreSQL program (malloc'd); running one with args
+ * (argv-style, NULL-terminated) and the connection conninfo (may be NULL) given in PG*
+ * environment variables. quiet: its standard output is discarded. CLI_OK when it exited 0. */
+char *cli_pg_program(const struct cli_storage *s, const char *name);
+int cli_pg_run(const char *program, char *const *args, const char *conninfo, bool quiet);
+/* The database name of a connection URL or conninfo (malloc'd; "pds" when it names none). */
+char *cli_pg_dbname(const char *conninfo);
+
+/* cli_files.c. Each returns CLI_OK, CLI_MISSING (source absent, not printed) or CLI_FAIL
+ * (printed). cli_copy_file creates dst (never replacing one) and its directories. */
+int cli_mkdirs(const char *path, unsigned mode);
+int cli_copy_file(const char *src, const char *dst, unsigned mode, uint8_t sha[32], uint64_t *size);
+int cli_hash_file(const char *path, uint8_t sha[32], uint64_t *size);
+int cli_write_file(const char *path, const char *text, unsigned mode);
+void cli_hex(const uint8_t *p, size_t n, char *out); /* out: 2n + 1 bytes */
+/* Hex text to bytes (at most max); false when malformed or too long. */
+bool cli_unhex(const char *s, uint8_t *out, size_t max, size_t *n);
+/* The SHA-256 digest a CID names (blobs: the hash of their bytes), NULL for another hash. */
+struct cid;
+const uint8_t *cli_cid_sha256(const struct cid *cid);
+
+/* cli_backup.c, cli_restore.c, cli_doctor.c */
+int cli_backup(struct cli *c, int argc, char **argv);
+int cli_restore(struct cli *c, int argc, char **argv);
+int cli_verify_backup(struct cli *c, int argc, char **argv);
+int cli_doctor(struct cli *c, int argc, char **argv);
 
 /* cli_common.c: the helpers every command uses. */
 /* Prints "pdsadmin: <message>" to stderr. */

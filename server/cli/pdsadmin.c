@@ -22,6 +22,13 @@ static const char usage_text[] =
     "  create-invite-code [--uses N]         a new invite code (default 1 use)\n"
     "  request-crawl [RELAY[,RELAY...]]      ask relays to crawl this PDS (default PDS_CRAWLERS)\n"
     "  status [--json]                       health, version, accounts, storage, firehose\n"
+    "  doctor [--mail-to ADDR] [--json]      check DNS, TLS, PLC, relays, email, clock, disk;\n"
+    "         [--https-port N] [--ca-file F] each failure says what is wrong and how to fix it\n"
+    "  backup DIR                            a consistent snapshot while the server runs:\n"
+    "                                        database, blobs, secrets, manifest\n"
+    "  verify-backup DIR                     check a backup's checksums without restoring it\n"
+    "  restore DIR                           restore into a fresh PDS_DATA_DIRECTORY and an\n"
+    "                                        empty PDS_DATABASE_URL (or a new private cluster)\n"
     "  version                               this program's version\n"
     "  help                                  this text\n"
     "\n"
@@ -83,6 +90,18 @@ static int (*command_of(const char *cmd))(struct cli *, int, char **)
     }
     if (strcmp(cmd, "request-crawl") == 0) {
         return cli_request_crawl;
+    }
+    if (strcmp(cmd, "backup") == 0) {
+        return cli_backup;
+    }
+    if (strcmp(cmd, "restore") == 0) {
+        return cli_restore;
+    }
+    if (strcmp(cmd, "verify-backup") == 0) {
+        return cli_verify_backup;
+    }
+    if (strcmp(cmd, "doctor") == 0) {
+        return cli_doctor;
     }
     return NULL;
 }

@@ -264,6 +264,16 @@ static enum err derive_defaults(struct config *cfg, char *why, size_t why_len)
         return config_fail(why, why_len, "LOG_LEVEL must be error, warn, info or debug, not \"%s\"",
                            cfg->log_level);
     }
+    enum log_format fmt;
+    if (!log_parse_format(cfg->log_format, &fmt)) {
+        return config_fail(why, why_len, "LOG_FORMAT must be text or json, not \"%s\"",
+                           cfg->log_format);
+    }
+    if (cfg->admin_session_idle_ms <= 0 || cfg->admin_session_max_ms <= 0) {
+        return config_fail(why, why_len,
+                           "PDS_ADMIN_SESSION_IDLE_TIMEOUT and "
+                           "PDS_ADMIN_SESSION_MAX_AGE must be positive");
+    }
     return ERR_OK;
 }
 

@@ -140,6 +140,13 @@ struct config {
 
     /* Logging */
     char *log_level; /* LOG_LEVEL: error, warn, info, debug */
+
+    /* Operations: admin console, metrics, logs (issue 14) */
+    char *log_format;                     /* LOG_FORMAT: text or json */
+    int64_t admin_session_idle_ms;        /* PDS_ADMIN_SESSION_IDLE_TIMEOUT */
+    int64_t admin_session_max_ms;         /* PDS_ADMIN_SESSION_MAX_AGE */
+    struct config_list metrics_allow_ips; /* PDS_METRICS_ALLOW_IPS: scrape without auth */
+    int64_t admin_signin_failures_max;    /* PDS_ADMIN_SIGNIN_FAILURES_MAX per 15 min */
 };
 
 /* Reads the environment into cfg (zeroed by this call). In production (not dev mode and not
@@ -152,6 +159,12 @@ enum err config_load(struct config *cfg, char *why, size_t why_len) MUST_CHECK;
 
 /* Frees every string; wipes the secrets first. Safe on a zeroed or cleared struct. */
 void config_clear(struct config *cfg);
+
+/* Every setting as the admin console shows it: an array of {name, section, value (text, or
+ * null when unset), secret, fromEnvironment, meaning}; a secret's value is "(set, hidden)"
+ * or null, never the secret. Caller decrefs. */
+struct json_t;
+struct json_t *config_describe(const struct config *cfg);
 
 /* Writes the configuration reference (Markdown) generated from the table:
  * `pds config-doc > docs/configuration.md`. */

@@ -214,6 +214,18 @@ const struct cfg_row config_table[] = {
 
     {"LOG_LEVEL", CFG_STR, F(log_level), "info", NULL, NULL, SEC_LOG,
      "`error`, `warn`, `info` (one line per request) or `debug`. Lines go to stderr."},
+
+    /* Operations: admin console, metrics, logs (issue 14) */
+    {"LOG_FORMAT", CFG_STR, F(log_format), "text", NULL, NULL, SEC_LOG,
+     "Ours: `text` (one human-readable line per event) or `json` (one JSON object per line: time, level, msg, request id, method, NSID, DID, status, duration). Secrets and JWTs are redacted in both."},
+    {"PDS_ADMIN_SESSION_IDLE_TIMEOUT", CFG_I64, F(admin_session_idle_ms), "1800000", NULL, "ms", SEC_SERVICE,
+     "Ours: an admin console session unused this long is signed out."},
+    {"PDS_ADMIN_SESSION_MAX_AGE", CFG_I64, F(admin_session_max_ms), "43200000", NULL, "ms", SEC_SERVICE,
+     "Ours: an admin console session ends this long after sign-in, however active."},
+    {"PDS_ADMIN_SIGNIN_FAILURES_MAX", CFG_I64, F(admin_signin_failures_max), "10", NULL, "attempts", SEC_SERVICE,
+     "Ours: failed admin console sign-ins allowed per client address in 15 minutes; more are refused with 429."},
+    {"PDS_METRICS_ALLOW_IPS", CFG_LIST, F(metrics_allow_ips), NULL, NULL, NULL, SEC_SERVICE,
+     "Ours: comma list of client addresses (as the server sees them: behind a local proxy, from its `X-Forwarded-For`) that may read `/metrics` without admin auth, e.g. a Prometheus server. Unset: every scrape needs HTTP Basic `admin:<password>`."},
 };
 /* clang-format on */
 

@@ -2,7 +2,10 @@
 #include "db/blockcache.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+
+#include "db/metrics.h"
 
 #define BLOCKCACHE_SHARDS 16 /* enough to keep worker threads from queueing on one lock */
 
@@ -136,6 +139,16 @@ bool blockcache_get(struct blockcache *c, const struct cid *cid, struct arena *a
         *out = bytes_of(arena_memdup(a, e->data, e->len), e->len);
     }
     pthread_mutex_unlock(&s->lock);
+    static struct metrics_series *hits, *misses;
+    static _Atomic int ready; /* set after both: racing first calls find the same series */
+    if (!ready) {
+        hits = metrics_counter("pds_block_cache_hits_total",
+                               "Repository block reads the cache served");
+        misses = metrics_counter("pds_block_cache_misses_total",
+                                 "Repository block reads the cache did not have");
+        ready = 1;
+    }
+    metrics_inc(e ? hits : misses);
     return e != NULL;
 }
 

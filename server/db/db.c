@@ -2,6 +2,8 @@
  * results, transactions, getters for PostgreSQL's binary layouts, per-thread handles. */
 #include "db/db.h"
 
+#include "db/metrics.h"
+
 #include <assert.h>
 #include <endian.h>
 #include <pthread.h>
@@ -11,6 +13,7 @@
 #include <time.h>
 
 #include "db/log.h"
+#include "db/metrics.h"
 
 /* Type OIDs from PostgreSQL's catalog (pg_type.dat); stable across versions. */
 enum {
@@ -87,10 +90,38 @@ void db_init(struct db *db, const char *url)
     db->_url = xstrndup(url, strlen(url));
 }
 
+/* Query metrics: latency, statements in flight (against the connections open: the pool's
+ * use) and failures. Made once; updates are atomic adds. */
+struct db_metrics {
+    struct metrics_series *latency, *in_flight, *errors, *connections;
+};
+
+static const struct db_metrics *db_metrics(void)
+{
+    static struct db_metrics m;
+    static _Atomic int ready;
+    if (!ready) {
+        m.latency = metrics_series(
+            metrics_family("pds_db_query_duration_seconds", "Time one PostgreSQL statement took",
+                           METRICS_HISTOGRAM, NULL, 0, metrics_latency_buckets,
+                           metrics_latency_buckets_len),
+            NULL);
+        m.in_flight = metrics_gauge("pds_db_queries_in_flight",
+                                    "PostgreSQL statements running now (connections in use)");
+        m.errors =
+            metrics_counter("pds_db_query_errors_total", "PostgreSQL statements that failed");
+        m.connections = metrics_gauge("pds_db_connections_open",
+                                      "PostgreSQL connections this process holds open");
+        ready = 1;
+    }
+    return &m;
+}
+
 void db_clear(struct db *db)
 {
     if (db->_conn) {
         PQfinish(db->_conn);
+        metrics_move(db_metrics()->connections, -1);
     }
     if (db->_url) {
         explicit_bzero(db->_url, strlen(db->_url)); /* may hold a password */
@@ -129,6 +160,7 @@ static enum err ensure_conn(struct db *db, char *why, size_t why_len)
         PQfinish(db->_conn);
         db->_conn = NULL;
         db->_in_tx = false; /* a broken connection's transaction is gone */
+        metrics_move(db_metrics()->connections, -1);
     }
     char timeout[16];
     snprintf(timeout, sizeof timeout, "%d", DB_CONNECT_TIMEOUT_S);
@@ -144,6 +176,7 @@ static enum err ensure_conn(struct db *db, char *why, size_t why_len)
     }
     PQsetNoticeProcessor(c, on_notice, NULL);
     db->_conn = c;
+    metrics_move(db_metrics()->connections, 1);
     db->_nprepared = 0; /* prepared statements die with their connection */
     return ERR_OK;
 }
@@ -203,8 +236,29 @@ static PGresult *prepare(struct db *db, const struct db_stmt *stmt)
     return NULL;
 }
 
+static enum err run_stmt_timed(struct db *db, const char *sql, const struct db_stmt *stmt,
+                               const struct db_params *p, bool script, PGresult **out);
+
 static enum err run_stmt(struct db *db, const char *sql, const struct db_stmt *stmt,
                          const struct db_params *p, bool script, PGresult **out)
+{
+    const struct db_metrics *m = db_metrics();
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    metrics_move(m->in_flight, 1);
+    enum err e = run_stmt_timed(db, sql, stmt, p, script, out);
+    metrics_move(m->in_flight, -1);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    metrics_observe(m->latency,
+                    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+    if (e) {
+        metrics_inc(m->errors);
+    }
+    return e;
+}
+
+static enum err run_stmt_timed(struct db *db, const char *sql, const struct db_stmt *stmt,
+                               const struct db_params *p, bool script, PGresult **out)
 {
     *out = NULL;
     db->_sqlstate[0] = '\0';

@@ -1,8 +1,10 @@
 /* repo_store.c - repositories in PostgreSQL. */
 #include "db/repo_store.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 
+#include "db/metrics.h"
 #include "db/sequencer.h"
 
 static const struct db_stmt apply_stmt = {
@@ -237,6 +239,22 @@ enum err repo_store_apply(struct db *db, const struct repo_head *head, const str
     PQclear(r);
     if (!*raced && !db_in_tx(db)) {
         sequencer_wake(); /* one statement, one transaction: committed now */
+    }
+    if (!*raced) {
+        static struct metrics_series *commits, *bytes;
+        static _Atomic int ready; /* set after both: racing first calls find the same series */
+        if (!ready) {
+            bytes = metrics_counter("pds_repo_write_bytes_total",
+                                    "Bytes of repository blocks written by commits");
+            commits = metrics_counter("pds_repo_commits_total", "Repository commits written");
+            ready = 1;
+        }
+        uint64_t sum = 0;
+        for (size_t i = 0; i < nb; i++) {
+            sum += datas[i].len;
+        }
+        metrics_inc(commits);
+        metrics_add(bytes, sum);
     }
     if (!*raced && cache) {
         /* the new MST nodes are what the next write on this repository reads first */

@@ -30,6 +30,7 @@
 #include "http/head.h"
 #include "http/listen.h"
 #include "http/peer.h"
+#include "http/request_done.h"
 #include "http/router.h"
 #include "http/xrpc.h"
 #include "http/xrpc_error.h"
@@ -703,11 +704,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         clock_gettime(CLOCK_MONOTONIC, &now);
         double ms = (double)(now.tv_sec - st->started_at.tv_sec) * 1e3 +
                     (double)(now.tv_nsec - st->started_at.tv_nsec) / 1e6;
-        /* the path only: queries may carry codes and tokens (OAuth callbacks) */
-        log_info(&(struct log_ctx){.request_id = rq->request_id}, "%s %s %d %.1fms %s%s",
-                 rq->method, rq->path ? rq->path : "?", rq->resp.status, ms,
-                 rq->client_ip ? rq->client_ip : "-",
-                 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (cut short)");
+        /* metrics and the access-log line (the path only: queries may carry tokens) */
+        http_request_done(rq, ms, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
     }
     if (rq->resp.body_malloced) {
         free((void *)rq->resp.body);
@@ -783,12 +781,12 @@ static struct MHD_Daemon *start_daemon(struct http_server *srv, const struct lis
     return MHD_start_daemon(
         flags, (uint16_t)cfg->port, on_accept, srv, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
         mhd_log, srv, MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&la->sa,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->worker_threads,
-        MHD_OPTION_CONNECTION_LIMIT, max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)HTTP_IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)HTTP_CONN_MEMORY_BYTES, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
-        srv, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_END);
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->worker_threads, MHD_OPTION_CONNECTION_LIMIT,
+        max_connections, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY_BYTES,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+        MHD_OPTION_END);
 }
 
 /* The connection limit: the setting, or what the open-file limit leaves room for. */

@@ -3,8 +3,10 @@
 #include "identity/plc_client.h"
 
 #include <stdio.h>
+#include <time.h>
 
 #include "core/syntax.h"
+#include "db/metrics.h"
 #include "identity/idfetch.h"
 
 #define PLC_URL_MAX 4096
@@ -18,6 +20,21 @@ static enum err plc_url(const struct plc_client *pc, const char *did, const char
     }
     int n = snprintf(out, PLC_URL_MAX, "%s/%s%s", pc->url, did, suffix);
     return n > 0 && n < PLC_URL_MAX ? ERR_OK : ERR_TOO_LARGE;
+}
+
+/* idfetch, counted as an outbound call to the PLC directory. */
+static enum err plc_fetch(const struct idfetch_req *rq, long *status, struct buf *body)
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    enum err e = idfetch(rq, status, body);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    metrics_outbound("plc",
+                     e                                 ? "error"
+                     : *status >= 200 && *status < 300 ? "ok"
+                                                       : "refused",
+                     (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+    return e;
 }
 
 static enum err plc_get_json(const struct plc_client *pc, const char *did, const char *suffix,
@@ -38,7 +55,7 @@ static enum err plc_get_json(const struct plc_client *pc, const char *did, const
     struct buf body;
     buf_init(&body, PLC_RESPONSE_MAX_BYTES);
     long status = 0;
-    e = idfetch(&rq, &status, &body);
+    e = plc_fetch(&rq, &status, &body);
     if (e == ERR_TOO_LARGE) {
         e = ERR_UPSTREAM;
     }
@@ -86,7 +103,7 @@ enum err plc_submit(const struct plc_client *pc, const char *did, const json_t *
     struct buf body;
     buf_init(&body, PLC_RESPONSE_MAX_BYTES);
     long status = 0;
-    e = idfetch(&rq, &status, &body);
+    e = plc_fetch(&rq, &status, &body);
     free(text);
     if (e == ERR_OK && status == 400) {
         /* the directory answers {"message": "..."}; keep it for the client */

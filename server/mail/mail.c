@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "core/base.h"
+#include "db/metrics.h"
 
 #define MAIL_LINE_CHARS   76 /* RFC 2045: encoded lines are at most 76 characters */
 #define MAIL_RANDOM_BYTES 12
@@ -235,7 +236,12 @@ enum err mail_send(const struct mail_server *srv, const struct mail_message *m,
     curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)msg.len);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     CURLcode rc = curl_easy_perform(c);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    metrics_outbound("smtp", rc == CURLE_OK ? "ok" : "error",
+                     (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
     if (rc != CURLE_OK) {
         long code = 0;
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include "api/common/app.h"
 #include "api/routes.h"
@@ -13,6 +14,7 @@
 #include "db/cluster.h"
 #include "db/db.h"
 #include "db/log.h"
+#include "db/metrics.h"
 #include "db/migrate.h"
 #include "db/sequencer.h"
 #include "http/server.h"
@@ -32,6 +34,23 @@ static void log_secrets_source(const struct config *cfg)
                  cfg->data_dir, CONFIG_SECRETS_FILE);
     } else if (cfg->secrets_from_file) {
         log_info(NULL, "using development secrets from %s/%s", cfg->data_dir, CONFIG_SECRETS_FILE);
+    }
+}
+
+/* Secrets never appear in a log line (db/log.h replaces them), whoever logs what. */
+static void redact_secrets(const struct config *cfg)
+{
+    const char *secrets[] = {cfg->jwt_secret,
+                             cfg->admin_password,
+                             cfg->dpop_secret,
+                             cfg->plc_rotation_key_hex,
+                             cfg->blobstore_s3_secret_access_key,
+                             cfg->rate_limit_bypass_key,
+                             cfg->database_url,
+                             cfg->email_smtp_url,
+                             cfg->moderation_email_smtp_url};
+    for (size_t i = 0; i < ARRAY_LEN(secrets); i++) {
+        log_redact_add(secrets[i]);
     }
 }
 
@@ -100,10 +119,21 @@ int cmd_serve(int argc, char **argv)
     enum log_level level = LOG_LEVEL_INFO;
     (void)log_parse_level(cfg.log_level, &level); /* validated by config_load */
     log_set_level(level);
+    enum log_format format = LOG_FORMAT_TEXT;
+    (void)log_parse_format(cfg.log_format, &format);
+    log_set_format(format);
+    redact_secrets(&cfg);
     log_info(NULL, "pds %s starting: %s (%s), %d worker threads", cfg.version, cfg.public_url,
              cfg.service_did, cfg.worker_threads);
     log_secrets_source(&cfg);
     raise_open_file_limit();
+    metrics_register_defaults();
+    metrics_set(
+        metrics_gauge("pds_process_start_time_seconds", "When this process started (Unix seconds)"),
+        (int64_t)time(NULL));
+    metrics_set(metrics_gauge("pds_http_worker_threads",
+                              "HTTP worker threads, each with one PostgreSQL connection"),
+                cfg.worker_threads);
 
     /* Before any thread exists, so all inherit the mask; children unblock (cluster.c). */
     sigset_t stop_set;
@@ -167,6 +197,7 @@ out:
     web_clear();
     cluster_stop(&cluster);
     config_clear(&cfg);
+    log_redact_clear();
     if (rc != 0) {
         log_error(NULL, "pds did not start");
     } else {

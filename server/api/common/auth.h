@@ -60,8 +60,12 @@ int auth_access(struct xrpc_req *rq, unsigned flags, const struct auth **out);
 /* Authorization: Bearer <refresh JWT> with typ "refresh+jwt" (refreshSession,
  * deleteSession); 401 MissingTokenId without a jti, as the reference. */
 int auth_refresh(struct xrpc_req *rq, const struct auth **out);
-/* Authorization: Basic admin:<PDS_ADMIN_PASSWORD>, compared in constant time. */
+/* Authorization: Basic admin:<PDS_ADMIN_PASSWORD>, compared in constant time; or a request
+ * the admin console has already signed in (auth_console_admin). */
 int auth_admin(struct xrpc_req *rq, const struct auth **out);
+/* Marks rq as the administrator's: the admin console calls it once its session and CSRF
+ * checks passed, before calling admin handlers on the same request. */
+void auth_console_admin(struct xrpc_req *rq);
 /* No Authorization header: *out = NULL and 0; Basic: admin; Bearer: access (flags). */
 int auth_optional(struct xrpc_req *rq, unsigned flags, const struct auth **out);
 

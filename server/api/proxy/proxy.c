@@ -24,11 +24,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api/proxy/proxy.h"
 #include "api/common/app.h"
 #include "api/common/auth.h"
+#include "api/console/console.h"
 #include "api/server/service_auth.h"
 #include "blob/blobstore.h"
 #include "blob/httppull.h"
@@ -36,6 +38,7 @@
 #include "core/syntax.h"
 #include "identity/resolver.h"
 #include "config/config.h"
+#include "db/metrics.h"
 
 #define SVC_APPVIEW     "bsky_appview"
 #define SVC_LABELER     "atproto_labeler"
@@ -493,8 +496,25 @@ static int open_to(struct xrpc_req *rq, const char *iss, const struct target *t,
     struct httppull *p;
     bool timed_out;
     char why[256];
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     enum err e = httppull_start(&o, &p, &timed_out, why, sizeof why);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
     buf_clear(&url);
+    bool report = strcmp(nsid, "com.atproto.moderation.createReport") == 0;
+    const char *target = report ? "moderation"
+                         : cfg->bsky_app_view_did && strcmp(t->aud, cfg->bsky_app_view_did) == 0
+                             ? "appview"
+                             : "service";
+    metrics_outbound(target,
+                     e                          ? "error"
+                     : httppull_status(p) < 400 ? "ok"
+                                                : "refused",
+                     (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+    if (report && post) {
+        console_report_forwarded(rq, iss, s && s->fd < 0 ? buf_bytes(&s->mem) : rq->body, t->aud,
+                                 e ? 0 : httppull_status(p));
+    }
     if (e) {
         log_warn(&rq->log, "proxy to %s failed: %s", t->aud, why);
         return timed_out ? xrpc_fail(rq, 504, "UpstreamTimeout", "Upstream service timed out")

@@ -14,6 +14,7 @@
 
 #include "core/bytes.h"
 #include "db/log.h"
+#include "db/metrics.h"
 
 #define REQUEST_CRAWL_PATH "/xrpc/com.atproto.sync.requestCrawl"
 
@@ -76,9 +77,17 @@ static bool post(const struct crawlers *c, const struct relay *r)
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     CURLcode rc = curl_easy_perform(h);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    metrics_outbound("relay",
+                     rc != CURLE_OK      ? "error"
+                     : status / 100 == 2 ? "ok"
+                                         : "refused",
+                     (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
     curl_slist_free_all(hdrs);
     curl_easy_cleanup(h);
     if (rc != CURLE_OK || status < 200 || status > 299) {

@@ -20,6 +20,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -29,6 +31,7 @@
 #include <unistd.h>
 
 #include "api/sync/sync.h"
+#include "db/metrics.h"
 #include "db/outbox.h"
 #include "http/websocket.h"
 #include "config/config.h"
@@ -68,6 +71,7 @@ struct sub {
     size_t index;      /* position in hub->subs */
     int64_t deadline_ms, last_rx_ms, last_ping_ms;
     uint64_t rx_seen;
+    uint64_t id;      /* for the per-subscriber metrics */
     struct sub *next; /* inbox */
 };
 
@@ -106,6 +110,61 @@ struct hub {
 
 static struct hub *the_hub;
 static _Atomic size_t subscriber_count; /* mirrors hub.nsubs for other threads (status) */
+static _Atomic uint64_t next_sub_id = 1;
+
+/* Each subscriber's lag, copied by the event-stream thread at every tick for /metrics
+ * (events behind the live head: not yet queued, plus queued but not yet sent). */
+#define LAG_SNAPSHOT_MAX 256 /* subscribers reported one by one; the rest only in the count */
+static pthread_mutex_t lag_lock = PTHREAD_MUTEX_INITIALIZER; /* guards the two below */
+static struct {
+    uint64_t id;
+    int64_t lag;
+} lag_snapshot[LAG_SNAPSHOT_MAX];
+static size_t lag_n;
+
+static struct metrics_family *drops(void)
+{
+    static const char *const labels[] = {"reason"};
+    return metrics_family(
+        "pds_firehose_subscriber_drops_total",
+        "Subscribers this server disconnected (too_slow: fell behind; idle: silent)",
+        METRICS_COUNTER, labels, 1, NULL, 0);
+}
+
+static void count_drop(const char *reason)
+{
+    const char *v[] = {reason};
+    metrics_inc(metrics_series(drops(), v));
+}
+
+static void publish_lags(struct hub *h)
+{
+    pthread_mutex_lock(&lag_lock);
+    lag_n = 0;
+    for (size_t i = 0; i < h->nsubs && lag_n < LAG_SNAPSHOT_MAX; i++) {
+        struct sub *s = h->subs[i];
+        if (s->state == SUB_LIVE || s->state == SUB_REPLAY) {
+            int64_t behind = h->live_seq > s->last ? h->live_seq - s->last : 0;
+            lag_snapshot[lag_n].id = s->id;
+            lag_snapshot[lag_n].lag = behind + (int64_t)ws_conn_queued(&s->ws);
+            lag_n++;
+        }
+    }
+    pthread_mutex_unlock(&lag_lock);
+}
+
+static void collect_lags(void *ctx, struct metrics_writer *w)
+{
+    static const char *const labels[] = {"subscriber"};
+    pthread_mutex_lock(&lag_lock);
+    for (size_t i = 0; i < lag_n; i++) {
+        char id[24];
+        snprintf(id, sizeof id, "%llu", (unsigned long long)lag_snapshot[i].id);
+        const char *v[] = {id};
+        metrics_sample(w, labels, v, 1, (double)lag_snapshot[i].lag);
+    }
+    pthread_mutex_unlock(&lag_lock);
+}
 
 size_t sync_subscribe_count(void)
 {
@@ -316,6 +375,7 @@ static void too_slow(struct hub *h, struct sub *s)
 {
     log_info(NULL, "firehose: subscriber fell %zu events behind; dropped (ConsumerTooSlow)",
              ws_conn_queued(&s->ws));
+    count_drop("too_slow");
     close_with_error(s, h->too_slow, "ConsumerTooSlow");
 }
 
@@ -470,6 +530,7 @@ static void on_socket(struct hub *h, struct sub *s, uint32_t events)
 
 static void tick(struct hub *h)
 {
+    publish_lags(h);
     int64_t now = now_ms();
     for (size_t i = h->nsubs; i-- > 0;) {
         struct sub *s = h->subs[i];
@@ -486,6 +547,7 @@ static void tick(struct hub *h)
         if (now - s->last_rx_ms >= FIREHOSE_IDLE_TIMEOUT_MS) {
             log_info(NULL, "firehose: subscriber silent for %d s; dropped",
                      FIREHOSE_IDLE_TIMEOUT_MS / 1000);
+            count_drop("idle");
             release(h, s);
         } else if (now - s->last_rx_ms >= FIREHOSE_PING_IDLE_MS &&
                    now - s->last_ping_ms >= FIREHOSE_PING_IDLE_MS) {
@@ -567,6 +629,7 @@ static void on_upgraded(void *ctx, int fd, const uint8_t *extra, size_t extra_le
         return;
     }
     struct sub *s = xcalloc(1, sizeof *s);
+    s->id = atomic_fetch_add(&next_sub_id, 1);
     ws_conn_init(&s->ws, fd, h->max_msgs, FIREHOSE_SUB_MAX_BYTES);
     s->handle = handle;
     if (extra_len) {
@@ -733,6 +796,10 @@ static void hub_free(struct hub *h)
 enum err sync_subscribe_start(const struct config *cfg, const char *db_url,
                               firehose_events_fn *on_events, void *ctx)
 {
+    drops(); /* shown from the start, at 0 */
+    metrics_collector("pds_firehose_subscriber_lag_events",
+                      "Events a subscriber is behind the live head (this process)", METRICS_GAUGE,
+                      collect_lags, NULL);
     struct hub *h = xcalloc(1, sizeof *h);
     h->cfg = cfg;
     h->url = xstrndup(db_url, strlen(db_url));

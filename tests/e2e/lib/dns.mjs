@@ -40,14 +40,16 @@ function probe(port, name) {
 /**
  * Starts dnsmasq on a free loopback UDP port with `records`: { "_atproto.alice.com":
  * "did=did:plc:..." , ... } (a value may be an array of strings: several TXT records).
- * Returns { port, server ("127.0.0.1:port"), setRecords(records), stop() }.
+ * opts.addresses: { "pds.test": "127.0.0.1" } answers A queries for the name and every name
+ * below it (a wildcard); opts.hosts: the same for the name alone.
+ * Returns { port, server ("127.0.0.1:port"), setRecords(records, opts), stop() }.
  */
-export async function startDns(records = {}) {
+export async function startDns(records = {}, opts = {}) {
   const bin = dnsmasqBinary();
   const port = await freePort();
   let proc = null;
 
-  async function start(recs) {
+  async function start(recs, { addresses = {}, hosts = {} } = {}) {
     const args = [
       '--keep-in-foreground',
       '--conf-file=/dev/null',
@@ -61,6 +63,8 @@ export async function startDns(records = {}) {
       '--user=root',
       '--log-facility=-',
     ];
+    for (const [name, ip] of Object.entries(addresses)) args.push(`--address=/${name}/${ip}`);
+    for (const [name, ip] of Object.entries(hosts)) args.push(`--host-record=${name},${ip}`);
     for (const [name, value] of Object.entries(recs)) {
       for (const v of [].concat(value)) args.push(`--txt-record=${name},${v}`); // one string per record (no commas in v)
     }
@@ -83,13 +87,13 @@ export async function startDns(records = {}) {
     await sleep(50);
   }
 
-  await start(records);
+  await start(records, opts);
   return {
     port,
     server: `127.0.0.1:${port}`,
-    async setRecords(recs) {
+    async setRecords(recs, o = {}) {
       await stopProc();
-      await start(recs);
+      await start(recs, o);
     },
     stop: stopProc,
   };
