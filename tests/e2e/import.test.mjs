@@ -136,7 +136,13 @@ test('truncated, corrupted, foreign-signed and other-DID CARs are refused and ch
   const { agent, did } = await createAccount(env.pds);
   for (let i = 0; i < 5; i++) await agent.post({ text: `kept ${i}` });
   const car = await exportRepo(agent, did);
-  await agent.post({ text: 'the newest' });
+  // Change the repository so that the exported commit's tree root is gone from the store:
+  // an import may take blocks it lacks from the current repository (as the reference's
+  // verifyDiff does), so a CAR of the old commit alone would be complete while its tree is
+  // still stored. Deleting a record inside the tree rewrites the path from the root; adding
+  // one can leave the old root whole, as a subtree of a taller new root (1 time in ~16).
+  const uris = await recordUris(agent, did);
+  await agent.com.atproto.repo.deleteRecord({ repo: did, collection: 'app.bsky.feed.post', rkey: uris[2].split('/').pop() });
   const before = await state(agent, did);
 
   const truncated = car.subarray(0, Math.floor(car.length / 2));
