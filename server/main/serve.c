@@ -16,6 +16,7 @@
 #include "db/sequencer.h"
 #include "http/server.h"
 #include "web/web.h"
+#include "oauth/oauth.h"
 #include "main/commands.h"
 #include "config/config.h"
 
@@ -119,6 +120,10 @@ int cmd_serve(int argc, char **argv)
         log_error(NULL, "web pages: no JWT secret to derive their keys from");
         goto out;
     }
+    if (oauth_init(&cfg) != ERR_OK) { /* access-token and DPoP nonce keys */
+        log_error(NULL, "oauth: PDS_DPOP_SECRET must be 64 hex digits");
+        goto out;
+    }
     if (blobsvc_start(&cfg) != ERR_OK) { /* the blob store and its sweeper */
         goto out;
     }
@@ -145,6 +150,7 @@ out:
     sequencer_stop(sequencer);
     app_clear();
     web_clear();
+    oauth_clear();
     cluster_stop(&cluster);
     config_clear(&cfg);
     if (rc != 0) {

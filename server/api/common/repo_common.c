@@ -56,7 +56,7 @@ int api_repo_available(struct xrpc_req *rq, const char *ident, struct api_accoun
     /* the admin and the account itself may read an inactive repository (migration) */
     const struct auth *a = NULL;
     if (xrpc_header(rq, "authorization")) {
-        st = auth_optional(rq, AUTH_STANDARD | AUTH_TAKENDOWN, &a);
+        st = auth_optional(rq, AUTH_STANDARD | AUTH_OAUTH | AUTH_TAKENDOWN, &a);
         if (st) {
             return st;
         }

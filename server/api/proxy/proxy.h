@@ -26,6 +26,15 @@ const char *api_proxy_parse_header(const char *value, char did[PROXY_DID_MAX],
  * 400 InvalidRequest "No service configured for <nsid>" when nothing serves the method. */
 int api_proxy_forward(struct xrpc_req *rq, const char *iss);
 
+struct auth;
+
+/* The permission check of a call to another service (reference computeProxyTo then
+ * assertRpc): the audience is the atproto-proxy header's "did#serviceId", or the service
+ * that serves lxm by default ("<AppView DID>#bsky_appview", "<moderation DID>
+ * #atproto_labeler"). 0 when a may call it (auth_permit_rpc), else the error set. With no
+ * service for lxm, 0: forwarding then fails with "No service configured". */
+int api_proxy_permit(struct xrpc_req *rq, const struct auth *a, const char *lxm);
+
 /* The router's fallback for NSIDs we do not serve (see proxy.c for which are forwarded
  * without a header), with its body callback. */
 int api_proxy(struct xrpc_req *rq);
