@@ -5,22 +5,39 @@
 // every bad client metadata document refused with its OAuth error, changing nothing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import pg from 'pg';
 import { Agent } from '@atproto/api';
 import { JoseKey, buildAtprotoLoopbackClientMetadata } from '@atproto/oauth-client-node';
 import { startPlc, startPds, createAccount } from './lib/index.mjs';
-import { approve, asPost, newKey, oauthClient, pkce, signJwt, startClientHost } from './lib/oauth.mjs';
+import { approve, asPost, dpopXrpc, newKey, oauthClient, pkce, rawGrant, signJwt, startClientHost } from './lib/oauth.mjs';
 
 let plc;
 let pds;
 let host;
 let db;
 let alice;
+let appview;
+const appviewCalls = [];
+const APPVIEW_DID = 'did:web:appview.test';
 
 before(async () => {
   plc = await startPlc();
   host = await startClientHost();
-  pds = await startPds({ plcUrl: plc.url, env: { PDS_OAUTH_CLIENT_CA_FILE: host.caFile } });
+  // a stand-in AppView that records the calls proxied to it
+  appview = http.createServer((req, res) => {
+    appviewCalls.push({ url: req.url, auth: req.headers.authorization });
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"feed":[]}');
+  });
+  await new Promise((r) => appview.listen(0, '127.0.0.1', r));
+  pds = await startPds({
+    plcUrl: plc.url,
+    env: {
+      PDS_OAUTH_CLIENT_CA_FILE: host.caFile,
+      PDS_BSKY_APP_VIEW_URL: `http://127.0.0.1:${appview.address().port}`,
+      PDS_BSKY_APP_VIEW_DID: APPVIEW_DID,
+    },
+  });
   db = new pg.Client({ connectionString: pds.dbUrl });
   await db.connect();
   alice = await createAccount(pds);
@@ -30,6 +47,7 @@ after(async () => {
   await pds?.stop();
   await host?.stop();
   await plc?.stop();
+  await new Promise((r) => (appview ? appview.close(r) : r()));
 });
 
 const count = async (table) => Number((await db.query(`SELECT count(*) FROM ${table}`)).rows[0].count);
@@ -275,4 +293,19 @@ test('private_key_jwt: assertions are checked and single-use', async () => {
   r = await parFor(id, form(assertion()), { ...ckey });
   assert.equal(r.body.error, 'invalid_request');
   assert.match(r.body.error_description, /different key/);
+});
+
+test('an rpc: scope lets exactly its method through the proxy to its service', async () => {
+  const aud = `${APPVIEW_DID}#bsky_appview`;
+  const g = await rawGrant(pds, alice, `atproto rpc:app.bsky.feed.getTimeline?aud=${encodeURIComponent(aud)}`);
+  const ok = await dpopXrpc(pds, g, 'GET', 'app.bsky.feed.getTimeline');
+  assert.equal(ok.status, 200, JSON.stringify(ok.body));
+  assert.deepEqual(ok.body, { feed: [] });
+  assert.equal(appviewCalls.length, 1);
+  assert.match(appviewCalls[0].url, /^\/xrpc\/app.bsky.feed.getTimeline/);
+  assert.match(appviewCalls[0].auth, /^Bearer /, 'forwarded with a service-auth token, not the OAuth one');
+  const no = await dpopXrpc(pds, g, 'GET', 'app.bsky.feed.getAuthorFeed', { params: { actor: alice.did } });
+  assert.equal(no.status, 403);
+  assert.equal(no.body.error, 'ScopeMissingError');
+  assert.equal(appviewCalls.length, 1, 'the refused call never reached the AppView');
 });

@@ -262,8 +262,9 @@ static int proxy_prepare(struct xrpc_req *rq, struct proxy_state **out)
     if (st || (st = api_proxy_permit(rq, s->auth, nsid))) {
         return st;
     }
-    bool privileged =
-        s->auth->scope == AUTH_SCOPE_ACCESS || s->auth->scope == AUTH_SCOPE_APP_PASS_PRIVILEGED;
+    /* OAuth tokens were judged by their scopes (api_proxy_permit); legacy tiers by the list */
+    bool privileged = s->auth->kind == AUTH_KIND_OAUTH || s->auth->scope == AUTH_SCOPE_ACCESS ||
+                      s->auth->scope == AUTH_SCOPE_APP_PASS_PRIVILEGED;
     if (api_lxm_is_privileged(nsid) && !privileged) {
         return xrpc_fail(rq, 400, "InvalidToken", "Bad token method");
     }

@@ -51,14 +51,13 @@ export function pkce() {
  */
 export async function asPost(pds, path, form, key, { nonce, proof } = {}) {
   const url = `${pds.url}${path}`;
+  const fields = (Array.isArray(form) ? form : Object.entries(form)).filter(([, v]) => v !== undefined);
   const send = async (n) => {
+    const dpop = proof ? proof(n) : key ? dpopProof(key, { htm: 'POST', htu: url, nonce: n }) : undefined;
     const res = await fetch(url, {
       method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        ...(key || proof ? { dpop: proof ? proof(n) : dpopProof(key, { htm: 'POST', htu: url, nonce: n }) } : {}),
-      },
-      body: new URLSearchParams(form).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...(dpop ? { dpop } : {}) },
+      body: new URLSearchParams(fields).toString(),
     });
     const text = await res.text();
     let body = null;
