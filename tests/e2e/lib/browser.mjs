@@ -18,14 +18,14 @@ export const DESKTOP = { viewport: { width: 1280, height: 900 } };
  * that a page loaded cleanly (a CSP violation shows up there).
  */
 export async function startBrowser(suite) {
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pds-chromium-'));
+  // playwright refuses a --user-data-dir argument to launch(); it gives every launch a fresh
+  // profile directory of its own, removed on close, which is what the flag was for
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: [
       '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      `--user-data-dir=${userDataDir}`,
     ],
   });
   const dir = path.resolve(process.env.PDS_E2E_SCREENSHOTS || path.join(repoRoot, 'build/screenshots'), suite);
@@ -52,7 +52,6 @@ export async function startBrowser(suite) {
     },
     async close() {
       await browser.close();
-      fs.rmSync(userDataDir, { recursive: true, force: true });
     },
   };
 }
