@@ -15,8 +15,8 @@
 #include "web/page.h"
 
 static const struct route_table *const tables[] = {
-    &api_host_routes,     &api_server_routes, &api_repo_routes, &api_sync_routes,
-    &api_identity_routes, &api_admin_routes,  &api_bsky_routes, &web_routes,
+    &api_host_routes,     &api_server_routes,     &api_repo_routes, &api_sync_routes,
+    &api_identity_routes, &api_admin_routes,      &api_bsky_routes, &web_routes,
     &oauth_routes,        &api_webaccount_routes,
 };
 

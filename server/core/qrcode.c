@@ -167,7 +167,8 @@ static void function_patterns(struct grid *g)
         }
         for (int i = 0; i < n; i++) {
             for (int j = 0; j < n; j++) {
-                bool corner = (i == 0 && j == 0) || (i == 0 && j == n - 1) || (i == n - 1 && j == 0);
+                bool corner =
+                    (i == 0 && j == 0) || (i == 0 && j == n - 1) || (i == n - 1 && j == 0);
                 if (!corner) {
                     alignment(g, pos[i], pos[j]);
                 }

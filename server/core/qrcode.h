@@ -16,9 +16,9 @@
 #define QRCODE_BYTES_MAX   213                           /* version 10-M in byte mode */
 
 struct qrcode {
-    int version; /* 1..QRCODE_VERSION_MAX */
-    int size;    /* version * 4 + 17 */
-    int mask;    /* 0..7 */
+    int version;                                    /* 1..QRCODE_VERSION_MAX */
+    int size;                                       /* version * 4 + 17 */
+    int mask;                                       /* 0..7 */
     uint8_t dark[QRCODE_SIZE_MAX][QRCODE_SIZE_MAX]; /* [y][x], 1 = dark */
 };
 

@@ -77,8 +77,8 @@ void jwk_p256_thumbprint(const struct sigkey *k, char out[JWK_THUMBPRINT_CHARS +
         return;
     }
     char canon[160];
-    int n = snprintf(canon, sizeof canon, "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}",
-                     x, y);
+    int n = snprintf(canon, sizeof canon,
+                     "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}", x, y);
     uint8_t d[SHA256_BYTES];
     sha256(canon, (size_t)n, d);
     struct buf b;

@@ -9,7 +9,7 @@
 #include "core/err.h"
 #include "crypto/sigkey.h"
 
-#define JWK_COORD_BYTES     32 /* P-256 x and y */
+#define JWK_COORD_BYTES      32 /* P-256 x and y */
 #define JWK_THUMBPRINT_CHARS 43 /* base64url of a SHA-256 digest, unpadded */
 
 /* A public EC key object: kty "EC", crv "P-256", x and y the 32-byte coordinates in strict

@@ -391,13 +391,11 @@ bool sigkey_public_uncompressed(const struct sigkey *k,
         secp256k1_pubkey pk;
         size_t len = SIGKEY_PUBLIC_UNCOMPRESSED_BYTES;
         return secp256k1_ec_pubkey_parse(k256_ctx, &pk, k->public_key, SIGKEY_PUBLIC_BYTES) &&
-               secp256k1_ec_pubkey_serialize(k256_ctx, out, &len, &pk,
-                                             SECP256K1_EC_UNCOMPRESSED) &&
+               secp256k1_ec_pubkey_serialize(k256_ctx, out, &len, &pk, SECP256K1_EC_UNCOMPRESSED) &&
                len == SIGKEY_PUBLIC_UNCOMPRESSED_BYTES;
     }
     EC_POINT *pt = EC_POINT_new(p256_group);
-    bool ok = pt &&
-              EC_POINT_oct2point(p256_group, pt, k->public_key, SIGKEY_PUBLIC_BYTES, NULL) &&
+    bool ok = pt && EC_POINT_oct2point(p256_group, pt, k->public_key, SIGKEY_PUBLIC_BYTES, NULL) &&
               EC_POINT_point2oct(p256_group, pt, POINT_CONVERSION_UNCOMPRESSED, out,
                                  SIGKEY_PUBLIC_UNCOMPRESSED_BYTES,
                                  NULL) == SIGKEY_PUBLIC_UNCOMPRESSED_BYTES;

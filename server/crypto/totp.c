@@ -44,8 +44,7 @@ void totp_code(struct bytes secret, uint64_t counter, char out[TOTP_DIGITS + 1])
     sodium_memzero(mac, sizeof mac);
 }
 
-bool totp_check(struct bytes secret, const char *code, int64_t now, uint64_t after,
-                uint64_t *step)
+bool totp_check(struct bytes secret, const char *code, int64_t now, uint64_t after, uint64_t *step)
 {
     char digits[TOTP_DIGITS + 1];
     size_t n = 0;

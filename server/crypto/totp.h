@@ -27,8 +27,7 @@ void totp_code(struct bytes secret, uint64_t counter, char out[TOTP_DIGITS + 1])
  * step within TOTP_WINDOW_STEPS of now's and later than after (the last step already used,
  * 0 for none: a code works once). The comparison is constant-time. *step gets the matching
  * step. */
-bool totp_check(struct bytes secret, const char *code, int64_t now, uint64_t after,
-                uint64_t *step);
+bool totp_check(struct bytes secret, const char *code, int64_t now, uint64_t after, uint64_t *step);
 
 /* RFC 4648 base32, upper case, unpadded: the form otpauth:// URIs carry. out must hold
  * (secret.len * 8 + 4) / 5 + 1 bytes. */

@@ -14,10 +14,10 @@ static struct bytes key(void)
 char *access_token_sign(const struct access_token_mint *m)
 {
     json_t *h = json_pack("{s:s}", "typ", "at+jwt");
-    json_t *c = json_pack("{s:s,s:s,s:s,s:s,s:s,s:{s:s},s:I,s:I}", "iss", m->issuer, "aud",
-                          m->audience, "sub", m->sub, "jti", m->jti, "client_id", m->client_id,
-                          "cnf", "jkt", m->jkt, "iat", (json_int_t)m->iat, "exp",
-                          (json_int_t)m->exp);
+    json_t *c =
+        json_pack("{s:s,s:s,s:s,s:s,s:s,s:{s:s},s:I,s:I}", "iss", m->issuer, "aud", m->audience,
+                  "sub", m->sub, "jti", m->jti, "client_id", m->client_id, "cnf", "jkt", m->jkt,
+                  "iat", (json_int_t)m->iat, "exp", (json_int_t)m->exp);
     char *out = NULL;
     if (!h || !c || jwt_sign_hs256(h, c, key(), &out)) {
         out = NULL;

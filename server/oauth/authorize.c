@@ -15,54 +15,6 @@
 #include "web/page.h"
 #include "web/session.h"
 
-static void append_param(struct buf *b, const char *name, const char *value, bool *first,
-                         char sep)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    (void)!buf_append_byte(b, *first ? (uint8_t)sep : '&');
-    *first = false;
-    (void)!buf_append_str(b, name);
-    (void)!buf_append_byte(b, '=');
-    for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
-        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-            strchr("-._~", *p)) {
-            (void)!buf_append_byte(b, *p);
-        } else {
-            char t[3] = {'%', hex[*p >> 4], hex[*p & 15]};
-            (void)!buf_append(b, t, 3);
-        }
-    }
-}
-
-const char *authorize_redirect(struct xrpc_req *rq, const json_t *params, const char *code,
-                               const char *error, const char *error_description)
-{
-    const char *uri = json_string_value(json_object_get(params, "redirect_uri"));
-    const char *mode = json_string_value(json_object_get(params, "response_mode"));
-    const char *state = json_string_value(json_object_get(params, "state"));
-    bool fragment = mode && strcmp(mode, "fragment") == 0;
-    struct buf b;
-    buf_init(&b, 16384);
-    (void)!buf_append_str(&b, uri ? uri : "");
-    bool first = fragment || !strchr(uri ? uri : "", '?');
-    char sep = fragment ? '#' : '?';
-    if (code) {
-        append_param(&b, "code", code, &first, sep);
-    } else {
-        append_param(&b, "error", error, &first, sep);
-        if (error_description) {
-            append_param(&b, "error_description", error_description, &first, sep);
-        }
-    }
-    if (state) {
-        append_param(&b, "state", state, &first, sep);
-    }
-    append_param(&b, "iss", rq->cfg->public_url, &first, sep);
-    const char *out = arena_strndup(rq->arena, (const char *)b.ptr, b.len);
-    buf_clear(&b);
-    return out;
-}
-
 /* The part of the page that names the client: its host, and for a trusted client its name.
  * spec(oauth): an untrusted client's name and logo are its own claims, so only the host
  * (which the client_id URL proves) is shown. */
@@ -103,7 +55,7 @@ static int prompt_none(struct xrpc_req *rq, const struct oauth_request *req,
             matches++;
         }
     }
-    const char *error = matches == 0 ? "login_required"
+    const char *error = matches == 0  ? "login_required"
                         : matches > 1 ? "account_selection_required"
                                       : NULL;
     const char *scope = json_string_value(json_object_get(req->params, "scope"));
@@ -158,12 +110,14 @@ int oauth_authorize(struct xrpc_req *rq)
     struct oauth_request req;
     bool found = false;
     if (!id || request_load(rq->db, rq->arena, id, &req, &found)) {
-        return error_page(rq, 400, "This sign-in link is not valid. Go back to the app and "
-                                   "start again.");
+        return error_page(rq, 400,
+                          "This sign-in link is not valid. Go back to the app and "
+                          "start again.");
     }
     if (!found || req.expired) {
-        return error_page(rq, 400, "This sign-in request has expired or was already used. Go "
-                                   "back to the app and start again.");
+        return error_page(rq, 400,
+                          "This sign-in request has expired or was already used. Go "
+                          "back to the app and start again.");
     }
     if (!client_id || strcmp(client_id, req.client_id) != 0) {
         (void)!request_delete(rq->db, id);
@@ -175,8 +129,9 @@ int oauth_authorize(struct xrpc_req *rq)
     struct oauth_client c;
     if (oauth_client_load(rq, client_id, false, &c)) {
         /* the page replaces the JSON error oauth_client_load set */
-        return error_page(rq, 400, "The app's registration (its client metadata) could not be "
-                                   "read, so it cannot sign you in now.");
+        return error_page(rq, 400,
+                          "The app's registration (its client metadata) could not be "
+                          "read, so it cannot sign you in now.");
     }
     bool ok;
     const char *dev = web_device_hash(rq, true);
@@ -185,8 +140,9 @@ int oauth_authorize(struct xrpc_req *rq)
     }
     if (!ok) {
         (void)!request_delete(rq->db, id);
-        return error_page(rq, 400, "This sign-in request was opened in another browser. Go "
-                                   "back to the app and start again.");
+        return error_page(rq, 400,
+                          "This sign-in request was opened in another browser. Go "
+                          "back to the app and start again.");
     }
     req.device_hash = dev;
     const char *prompt = json_string_value(json_object_get(req.params, "prompt"));

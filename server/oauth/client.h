@@ -15,23 +15,23 @@
 #include "core/arena.h"
 #include "core/err.h"
 
-#define OAUTH_LOOPBACK_ORIGIN "http://localhost"
-#define OAUTH_REDIRECT_URIS_MAX 20
+#define OAUTH_LOOPBACK_ORIGIN     "http://localhost"
+#define OAUTH_REDIRECT_URIS_MAX   20
 #define OAUTH_METADATA_STRING_MAX 2048 /* any string member of a metadata document */
 
 struct oauth_client {
     const char *id;
-    bool loopback;             /* the development client http://localhost?... */
-    bool confidential;         /* token_endpoint_auth_method "private_key_jwt" */
-    bool native;               /* application_type "native" (else "web") */
-    bool refresh;              /* grant_types has "refresh_token" */
-    bool trusted;              /* listed in PDS_OAUTH_TRUSTED_CLIENTS (set by the caller) */
-    const char *scope;         /* the declared scope string */
+    bool loopback;     /* the development client http://localhost?... */
+    bool confidential; /* token_endpoint_auth_method "private_key_jwt" */
+    bool native;       /* application_type "native" (else "web") */
+    bool refresh;      /* grant_types has "refresh_token" */
+    bool trusted;      /* listed in PDS_OAUTH_TRUSTED_CLIENTS (set by the caller) */
+    const char *scope; /* the declared scope string */
     const char **redirect_uris;
     size_t n_redirect_uris;
     const char *client_name, *client_uri, *logo_uri, *tos_uri, *policy_uri; /* or NULL */
-    const char *jwks_uri;   /* confidential clients: this or jwks */
-    const json_t *jwks;     /* borrowed from the document (the caller keeps it alive) */
+    const char *jwks_uri; /* confidential clients: this or jwks */
+    const json_t *jwks;   /* borrowed from the document (the caller keeps it alive) */
 };
 
 /* Which form client_id has. ERR_INVALID (with *why) unless it is the loopback form

@@ -101,8 +101,8 @@ static const char *verify_assertion(struct xrpc_req *rq, const struct oauth_clie
 }
 
 int oauth_client_authenticate(struct xrpc_req *rq, const struct oauth_client *c,
-                              const struct xrpc_param *p, size_t n,
-                              const struct dpop_proof *dpop, struct oauth_client_auth *out)
+                              const struct xrpc_param *p, size_t n, const struct dpop_proof *dpop,
+                              struct oauth_client_auth *out)
 {
     memset(out, 0, sizeof *out);
     int st = 0;

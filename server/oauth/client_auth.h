@@ -28,8 +28,8 @@ struct oauth_client_auth {
  * invalid_client for an assertion that does not verify, 400 invalid_grant for a reused
  * jti (the reference's names). */
 int oauth_client_authenticate(struct xrpc_req *rq, const struct oauth_client *c,
-                              const struct xrpc_param *p, size_t n,
-                              const struct dpop_proof *dpop, struct oauth_client_auth *out);
+                              const struct xrpc_param *p, size_t n, const struct dpop_proof *dpop,
+                              struct oauth_client_auth *out);
 
 /* Whether the client's JWKS still lists an active key with this kid. */
 bool oauth_client_has_key(const struct oauth_client *c, const char *kid);

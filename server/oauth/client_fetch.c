@@ -33,7 +33,7 @@ static int64_t cache_seconds(const char *cc)
     for (const char *p = m + 8; *p >= '0' && *p <= '9' && v < CLIENT_CACHE_MAX_S; p++) {
         v = v * 10 + (*p - '0');
     }
-    return v < CLIENT_CACHE_MIN_S ? CLIENT_CACHE_MIN_S
+    return v < CLIENT_CACHE_MIN_S   ? CLIENT_CACHE_MIN_S
            : v > CLIENT_CACHE_MAX_S ? CLIENT_CACHE_MAX_S
                                     : v;
 }
@@ -125,9 +125,9 @@ static int fetch_json(struct xrpc_req *rq, const char *what, const char *url, bo
     char why[256] = "";
     if (httppull_start(&o, &pull, &timed_out, why, sizeof why)) {
         log_info(&rq->log, "oauth: fetching %s %s failed: %s", what, url, why);
-        return oauth_fail(rq, 400, "invalid_client_metadata", "Unable to obtain %s from %s: %s",
-                          what, url, timed_out ? "the server did not answer in time"
-                                               : "the server could not be reached");
+        return oauth_fail(
+            rq, 400, "invalid_client_metadata", "Unable to obtain %s from %s: %s", what, url,
+            timed_out ? "the server did not answer in time" : "the server could not be reached");
     }
     long status = httppull_status(pull);
     int64_t keep = cache_seconds(httppull_header(pull, "cache-control"));
@@ -139,13 +139,13 @@ static int fetch_json(struct xrpc_req *rq, const char *what, const char *url, bo
                         status >= 300 && status < 400 ? " (redirects are not followed)" : "");
     } else if (!is_json_type(ct)) {
         st = oauth_fail(rq, 400, "invalid_client_metadata",
-                        "Unable to obtain %s from %s: Content-Type must be application/json",
-                        what, url);
+                        "Unable to obtain %s from %s: Content-Type must be application/json", what,
+                        url);
     }
     struct buf body;
     buf_init(&body, (size_t)cfg->fetch_max_response_size);
     int64_t declared = httppull_content_length(pull);
-    enum err e = st ? ERR_OK
+    enum err e = st                                        ? ERR_OK
                  : declared > cfg->fetch_max_response_size ? ERR_TOO_LARGE
                                                            : httppull_read_all(pull, &body);
     bool slow = httppull_timed_out(pull);

@@ -13,8 +13,8 @@
 static bool loopback_redirect_ok(struct arena *a, const char *uri)
 {
     struct url u;
-    return url_parse(a, uri, &u) == ERR_OK && strcmp(u.scheme, "http") == 0 &&
-           u.has_authority && !u.userinfo && !u.fragment &&
+    return url_parse(a, uri, &u) == ERR_OK && strcmp(u.scheme, "http") == 0 && u.has_authority &&
+           !u.userinfo && !u.fragment &&
            (strcmp(u.host, "127.0.0.1") == 0 || strcmp(u.host, "[::1]") == 0);
 }
 
@@ -104,8 +104,7 @@ static bool has_dot_segment(const char *path)
     return false;
 }
 
-static enum err discoverable_check(struct arena *a, const char *id, bool dev_mode,
-                                   const char **why)
+static enum err discoverable_check(struct arena *a, const char *id, bool dev_mode, const char **why)
 {
     struct url u;
     if (url_parse(a, id, &u) || !u.has_authority) {

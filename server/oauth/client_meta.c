@@ -317,8 +317,7 @@ enum err oauth_client_validate(struct arena *a, const char *client_id, const jso
     } else if (out->client_uri && loopback) {
         *why = "client_uri is not allowed for loopback clients";
     } else if (out->client_uri &&
-               (e = check_client_uri(a, out->client_uri, have_id_url ? &id_url : NULL,
-                                     dev_mode))) {
+               (e = check_client_uri(a, out->client_uri, have_id_url ? &id_url : NULL, dev_mode))) {
         *why = e;
     } else if (!out->scope) {
         *why = "Missing scope property";

@@ -17,33 +17,6 @@
 #include "web/page.h"
 #include "web/session.h"
 
-int authorize_load(struct xrpc_req *rq, const char *request_uri, struct oauth_request *req,
-                   struct oauth_client *client)
-{
-    const char *id = request_id_from_uri(rq->arena, request_uri);
-    bool found = false;
-    if (!id) {
-        return xrpc_fail(rq, 400, "InvalidRequest", "invalid request_uri");
-    }
-    if (request_load(rq->db, rq->arena, id, req, &found)) {
-        return xrpc_fail(rq, 500, NULL, NULL);
-    }
-    const char *dev = web_device_hash(rq, false);
-    if (!found || req->expired || req->did) {
-        return xrpc_fail(rq, 400, "ExpiredRequest",
-                         "This sign-in request has expired or was already used. Go back to "
-                         "the app and start again.");
-    }
-    if (!dev || !req->device_hash || strcmp(dev, req->device_hash) != 0) {
-        return xrpc_fail(rq, 400, "InvalidRequest",
-                         "This sign-in request belongs to another browser.");
-    }
-    if (oauth_client_load(rq, req->client_id, false, client)) {
-        return xrpc_fail(rq, 400, "InvalidClient", "The app's client metadata cannot be read.");
-    }
-    return 0;
-}
-
 static void set_opt(json_t *o, const char *k, const char *v)
 {
     if (v) {
@@ -56,9 +29,9 @@ static json_t *client_json(struct xrpc_req *rq, const struct oauth_client *c)
     json_t *o = json_object();
     struct url u;
     json_object_set_new(o, "clientId", json_string(c->id));
-    json_object_set_new(o, "host",
-                        json_string(c->loopback || url_parse(rq->arena, c->id, &u) ? "localhost"
-                                                                                    : u.host));
+    json_object_set_new(
+        o, "host",
+        json_string(c->loopback || url_parse(rq->arena, c->id, &u) ? "localhost" : u.host));
     json_object_set_new(o, "loopback", json_boolean(c->loopback));
     json_object_set_new(o, "trusted", json_boolean(c->trusted));
     if (c->trusted) { /* spec(oauth): names and logos only for clients the operator trusts */
@@ -92,16 +65,16 @@ int oauth_authorize_info(struct xrpc_req *rq)
     bool force_login = prompt && strcmp(prompt, "login") == 0;
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++) {
-        bool stale = force_login || oauth_now() - accts[i].authenticated_at >= OAUTH_SIGN_IN_MAX_AGE_S;
+        bool stale =
+            force_login || oauth_now() - accts[i].authenticated_at >= OAUTH_SIGN_IN_MAX_AGE_S;
         json_t *a = json_pack("{s:s,s:b,s:b}", "did", accts[i].did, "loginRequired", stale,
                               "deactivated", accts[i].deactivated);
         set_opt(a, "handle", accts[i].handle);
         json_array_append_new(list, a);
     }
-    json_t *body = json_pack("{s:o,s:o,s:o}", "client", client_json(rq, &c), "accounts", list,
-                             "permissions",
-                             scope_text_list(rq->arena, json_string_value(json_object_get(
-                                                            req.params, "scope"))));
+    json_t *body = json_pack(
+        "{s:o,s:o,s:o}", "client", client_json(rq, &c), "accounts", list, "permissions",
+        scope_text_list(rq->arena, json_string_value(json_object_get(req.params, "scope"))));
     set_opt(body, "loginHint", hint);
     if (prompt) {
         json_object_set_new(body, "prompt", json_string(prompt));
@@ -138,45 +111,6 @@ static const char *granted(struct xrpc_req *rq, const char *requested, const jso
     return out;
 }
 
-int authorize_grant(struct xrpc_req *rq, const struct oauth_request *req, const char *did,
-                    const char *scope, const char **redirect)
-{
-    json_t *params = json_deep_copy(req->params);
-    json_object_set_new(params, "scope", json_string(scope));
-    char code[CODE_CHARS + 1];
-    bool ok;
-    enum err e = request_authorize(rq->db, req->id, req->device_hash, did, params,
-                                   OAUTH_CODE_TTL_S, code, &ok);
-    json_t *p2 = params;
-    if (e) {
-        json_decref(p2);
-        return xrpc_fail(rq, 500, NULL, NULL);
-    }
-    if (!ok) {
-        json_decref(p2);
-        return xrpc_fail(rq, 400, "ExpiredRequest",
-                         "This sign-in request has expired or was already used.");
-    }
-    /* remember the consent: what the account has let this client do, in its own words */
-    struct db_params p;
-    db_params_init(&p);
-    db_param_text(&p, did);
-    db_param_text(&p, req->client_id);
-    db_param_text(&p, scope);
-    if (db_exec(rq->db,
-                "INSERT INTO oauth_authorized_client (did, client_id, scope) VALUES ($1, $2, $3)"
-                " ON CONFLICT (did, client_id) DO UPDATE SET updated_at = now(), scope ="
-                " (SELECT string_agg(DISTINCT s, ' ') FROM unnest(string_to_array("
-                "   oauth_authorized_client.scope || ' ' || EXCLUDED.scope, ' ')) s)",
-                &p, NULL)) {
-        json_decref(p2);
-        return xrpc_fail(rq, 500, NULL, NULL);
-    }
-    *redirect = authorize_redirect(rq, params, code, NULL, NULL);
-    json_decref(p2);
-    return 0;
-}
-
 /* POST /oauth/authorize/accept {request_uri, did, scope: [kept values]} */
 int oauth_authorize_accept(struct xrpc_req *rq)
 {
@@ -190,8 +124,8 @@ int oauth_authorize_accept(struct xrpc_req *rq)
     json_t *kept = json_object_get(in, "scope");
     struct oauth_request req;
     struct oauth_client c;
-    if ((st = authorize_load(rq, json_string_value(json_object_get(in, "request_uri")), &req,
-                             &c))) {
+    if ((st =
+             authorize_load(rq, json_string_value(json_object_get(in, "request_uri")), &req, &c))) {
         return st;
     }
     if (!did || !json_is_array(kept)) {
@@ -227,8 +161,7 @@ int oauth_authorize_accept(struct xrpc_req *rq)
     if (db_col_bool(r, 0, 1)) {
         return xrpc_fail(rq, 400, "AccountDeactivated", "This account has been deactivated.");
     }
-    const char *scope =
-        granted(rq, json_string_value(json_object_get(req.params, "scope")), kept);
+    const char *scope = granted(rq, json_string_value(json_object_get(req.params, "scope")), kept);
     const char *redirect;
     if ((st = authorize_grant(rq, &req, did, scope, &redirect))) {
         return st;
@@ -248,8 +181,8 @@ int oauth_authorize_reject(struct xrpc_req *rq)
     }
     struct oauth_request req;
     struct oauth_client c;
-    if ((st = authorize_load(rq, json_string_value(json_object_get(in, "request_uri")), &req,
-                             &c))) {
+    if ((st =
+             authorize_load(rq, json_string_value(json_object_get(in, "request_uri")), &req, &c))) {
         return st;
     }
     if (request_delete(rq->db, req.id)) {

@@ -108,9 +108,9 @@ static const char *check_jwt(struct jwt *j, struct sigkey *key)
     return NULL;
 }
 
-enum dpop_result dpop_check(struct arena *a, const char *header, const char *htm,
-                            const char *htu, const char *access_token, int64_t now,
-                            struct dpop_proof *out, const char **why)
+enum dpop_result dpop_check(struct arena *a, const char *header, const char *htm, const char *htu,
+                            const char *access_token, int64_t now, struct dpop_proof *out,
+                            const char **why)
 {
     memset(out, 0, sizeof *out);
     *why = NULL;

@@ -35,9 +35,9 @@ struct dpop_proof {
  * htu (our public origin + the request path: what the proof must name). access_token is
  * the token of an Authorization: DPoP header at a resource server, or NULL at the
  * authorization server (where an ath claim is refused). *why gets a static reason. */
-enum dpop_result dpop_check(struct arena *a, const char *header, const char *htm,
-                            const char *htu, const char *access_token, int64_t now,
-                            struct dpop_proof *out, const char **why);
+enum dpop_result dpop_check(struct arena *a, const char *header, const char *htm, const char *htu,
+                            const char *access_token, int64_t now, struct dpop_proof *out,
+                            const char **why);
 
 /* The htu of a URL as RFC 9449 §4.3 compares it: scheme and host lower-cased, the default
  * port dropped, no query or fragment. NULL for anything but an http(s) URL without

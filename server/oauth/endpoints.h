@@ -16,12 +16,12 @@ extern const struct route_table oauth_routes;
 int oauth_protected_resource(struct xrpc_req *rq); /* metadata.c */
 int oauth_authorization_server(struct xrpc_req *rq);
 int oauth_jwks(struct xrpc_req *rq);
-int oauth_par(struct xrpc_req *rq);                /* par.c */
-int oauth_token(struct xrpc_req *rq);              /* token.c */
-int oauth_revoke(struct xrpc_req *rq);             /* revoke.c */
-int oauth_authorize(struct xrpc_req *rq);          /* authorize.c: the page */
-int oauth_authorize_info(struct xrpc_req *rq);     /* consent.c: what the page shows */
-int oauth_authorize_accept(struct xrpc_req *rq);   /* consent.c */
+int oauth_par(struct xrpc_req *rq);              /* par.c */
+int oauth_token(struct xrpc_req *rq);            /* token.c */
+int oauth_revoke(struct xrpc_req *rq);           /* revoke.c */
+int oauth_authorize(struct xrpc_req *rq);        /* authorize.c: the page */
+int oauth_authorize_info(struct xrpc_req *rq);   /* consent.c: what the page shows */
+int oauth_authorize_accept(struct xrpc_req *rq); /* consent.c */
 int oauth_authorize_reject(struct xrpc_req *rq);
 
 /* The request's DPoP proof for this endpoint (htu = our public URL + the path), checked

@@ -37,8 +37,8 @@ int oauth_authorization_server(struct xrpc_req *rq)
     json_t *m = json_object();
     json_object_set_new(m, "issuer", json_string(cfg->public_url));
     json_object_set_new(m, "scopes_supported",
-                        json_pack("[s,s,s,s]", "atproto", "transition:email",
-                                  "transition:generic", "transition:chat.bsky"));
+                        json_pack("[s,s,s,s]", "atproto", "transition:email", "transition:generic",
+                                  "transition:chat.bsky"));
     json_object_set_new(m, "subject_types_supported", json_pack("[s]", "public"));
     json_object_set_new(m, "response_types_supported", json_pack("[s]", "code"));
     json_object_set_new(m, "response_modes_supported", json_pack("[s,s]", "query", "fragment"));
@@ -46,8 +46,8 @@ int oauth_authorization_server(struct xrpc_req *rq)
                         json_pack("[s,s]", "authorization_code", "refresh_token"));
     json_object_set_new(m, "code_challenge_methods_supported", json_pack("[s]", "S256"));
     json_object_set_new(m, "ui_locales_supported", json_pack("[s]", "en-US"));
-    json_object_set_new(m, "display_values_supported", json_pack("[s,s,s]", "page", "popup",
-                                                                 "touch"));
+    json_object_set_new(m, "display_values_supported",
+                        json_pack("[s,s,s]", "page", "popup", "touch"));
     json_object_set_new(m, "prompt_values_supported",
                         json_pack("[s,s,s,s]", "none", "login", "consent", "select_account"));
     json_object_set_new(m, "authorization_response_iss_parameter_supported", json_true());

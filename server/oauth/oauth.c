@@ -100,8 +100,7 @@ void oauth_hash_hex(const char *s, char out[65])
 void oauth_maybe_sweep(struct db *db)
 {
     int64_t now = oauth_now(), last = atomic_load(&last_sweep);
-    if (now - last < SWEEP_INTERVAL_S ||
-        !atomic_compare_exchange_strong(&last_sweep, &last, now)) {
+    if (now - last < SWEEP_INTERVAL_S || !atomic_compare_exchange_strong(&last_sweep, &last, now)) {
         return;
     }
     PGresult *r;

@@ -38,24 +38,24 @@ struct db;
 /* Lifetimes. The spec (digest §10.2) asks for access tokens under 30 minutes when they
  * can be revoked: ours are checked against the session row on every call, so revoking
  * works at once; 15 minutes keeps a stolen token short-lived all the same. */
-#define OAUTH_ACCESS_TOKEN_TTL_S     (15 * 60)
-#define OAUTH_PAR_TTL_S              (5 * 60)  /* reference PAR_EXPIRES_IN */
-#define OAUTH_AUTHORIZE_IDLE_S       (5 * 60)  /* reference AUTHORIZATION_INACTIVITY_TIMEOUT */
-#define OAUTH_CODE_TTL_S             (5 * 60)  /* a code must be exchanged within this */
-#define OAUTH_PUBLIC_SESSION_S       (14 * 24 * 3600)  /* spec: public clients, 2 weeks */
-#define OAUTH_PUBLIC_REFRESH_S       (14 * 24 * 3600)
-#define OAUTH_CONFIDENTIAL_SESSION_S (730 * 24 * 3600) /* reference: 2 years */
-#define OAUTH_CONFIDENTIAL_REFRESH_S (90 * 24 * 3600)  /* reference: 3 months (spec: <= 180 d) */
-#define OAUTH_CLIENT_ASSERTION_MAX_AGE_S 60            /* reference CLIENT_ASSERTION_MAX_AGE */
-#define OAUTH_CODE_CHALLENGE_REPLAY_S (24 * 3600)      /* reference: one day */
-#define OAUTH_SIGN_IN_MAX_AGE_S      (7 * 24 * 3600)   /* reference AUTHENTICATION_MAX_AGE */
+#define OAUTH_ACCESS_TOKEN_TTL_S         (15 * 60)
+#define OAUTH_PAR_TTL_S                  (5 * 60) /* reference PAR_EXPIRES_IN */
+#define OAUTH_AUTHORIZE_IDLE_S           (5 * 60) /* reference AUTHORIZATION_INACTIVITY_TIMEOUT */
+#define OAUTH_CODE_TTL_S                 (5 * 60) /* a code must be exchanged within this */
+#define OAUTH_PUBLIC_SESSION_S           (14 * 24 * 3600) /* spec: public clients, 2 weeks */
+#define OAUTH_PUBLIC_REFRESH_S           (14 * 24 * 3600)
+#define OAUTH_CONFIDENTIAL_SESSION_S     (730 * 24 * 3600) /* reference: 2 years */
+#define OAUTH_CONFIDENTIAL_REFRESH_S     (90 * 24 * 3600) /* reference: 3 months (spec: <= 180 d) */
+#define OAUTH_CLIENT_ASSERTION_MAX_AGE_S 60               /* reference CLIENT_ASSERTION_MAX_AGE */
+#define OAUTH_CODE_CHALLENGE_REPLAY_S    (24 * 3600)      /* reference: one day */
+#define OAUTH_SIGN_IN_MAX_AGE_S          (7 * 24 * 3600)  /* reference AUTHENTICATION_MAX_AGE */
 
 /* Sizes of what clients send us (curl's "toobig"): anything longer is refused. */
-#define OAUTH_FORM_PARAMS_MAX   64   /* parameters of a PAR or token request */
-#define OAUTH_FORM_BODY_MAX     (64 * 1024)
-#define OAUTH_STATE_MAX_BYTES   1024 /* state, the reference's limit */
-#define OAUTH_URL_MAX_BYTES     2048 /* client_id, redirect_uri, jwks_uri, ... */
-#define OAUTH_SCOPE_MAX_BYTES   8192
+#define OAUTH_FORM_PARAMS_MAX 64 /* parameters of a PAR or token request */
+#define OAUTH_FORM_BODY_MAX   (64 * 1024)
+#define OAUTH_STATE_MAX_BYTES 1024 /* state, the reference's limit */
+#define OAUTH_URL_MAX_BYTES   2048 /* client_id, redirect_uri, jwks_uri, ... */
+#define OAUTH_SCOPE_MAX_BYTES 8192
 
 /* Derives the keys from cfg (PDS_JWT_SECRET; PDS_DPOP_SECRET for nonces when set) under
  * fixed labels, so every process of a host agrees and no key doubles as another.

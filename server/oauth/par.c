@@ -104,8 +104,8 @@ static int validate(struct xrpc_req *rq, const struct oauth_client *c, struct pa
         return oauth_fail(rq, 400, "invalid_request", "Missing \"response_type\"");
     }
     if (strcmp(in->response_type, "code") != 0) {
-        return oauth_fail(rq, 400, "unsupported_response_type",
-                          "Unsupported response_type \"%s\"", in->response_type);
+        return oauth_fail(rq, 400, "unsupported_response_type", "Unsupported response_type \"%s\"",
+                          in->response_type);
     }
     if (in->scope && strlen(in->scope) > OAUTH_SCOPE_MAX_BYTES) {
         return oauth_fail(rq, 400, "invalid_scope", "The scope is too long");
@@ -192,8 +192,8 @@ int oauth_par(struct xrpc_req *rq)
         return st;
     }
     oauth_maybe_sweep(rq->db);
-    static const char *const unsupported[] = {"request", "request_uri", "claims", "id_token_hint",
-                                              "nonce", "authorization_details"};
+    static const char *const unsupported[] = {
+        "request", "request_uri", "claims", "id_token_hint", "nonce", "authorization_details"};
     for (size_t i = 0; i < ARRAY_LEN(unsupported); i++) {
         if (oauth_param(rq, p, n, unsupported[i], &st) || st) {
             return st ? st
@@ -240,6 +240,7 @@ int oauth_par(struct xrpc_req *rq)
     }
     char uri[sizeof REQUEST_URI_PREFIX + REQUEST_ID_CHARS];
     snprintf(uri, sizeof uri, "%s%s", REQUEST_URI_PREFIX, id);
-    return oauth_reply_json(rq, 201, json_pack("{s:s,s:I}", "request_uri", uri, "expires_in",
-                                               (json_int_t)OAUTH_PAR_TTL_S));
+    return oauth_reply_json(
+        rq, 201,
+        json_pack("{s:s,s:I}", "request_uri", uri, "expires_in", (json_int_t)OAUTH_PAR_TTL_S));
 }

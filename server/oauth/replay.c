@@ -1,8 +1,7 @@
 /* replay.c - the single-use cache. */
 #include "oauth/replay.h"
 
-enum err replay_use(struct db *db, const char *ns, const char *value, int64_t ttl_s,
-                    bool *fresh)
+enum err replay_use(struct db *db, const char *ns, const char *value, int64_t ttl_s, bool *fresh)
 {
     *fresh = false;
     struct db_params p;

@@ -26,8 +26,7 @@ int oauth_reply_json(struct xrpc_req *rq, int status, json_t *body)
     return xrpc_reply_json(rq, status, body);
 }
 
-static int fail_v(struct xrpc_req *rq, int status, const char *error, const char *fmt,
-                  va_list ap)
+static int fail_v(struct xrpc_req *rq, int status, const char *error, const char *fmt, va_list ap)
 {
     char desc[DESC_MAX];
     vsnprintf(desc, sizeof desc, fmt, ap);
@@ -87,8 +86,8 @@ int oauth_read_form(struct xrpc_req *rq, struct xrpc_param **params, size_t *n)
     return 0;
 }
 
-const char *oauth_param(struct xrpc_req *rq, const struct xrpc_param *p, size_t n,
-                        const char *name, int *st)
+const char *oauth_param(struct xrpc_req *rq, const struct xrpc_param *p, size_t n, const char *name,
+                        int *st)
 {
     const char *found = NULL;
     for (size_t i = 0; i < n; i++) {

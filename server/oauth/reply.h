@@ -22,8 +22,7 @@ int oauth_fail(struct xrpc_req *rq, int status, const char *error, const char *f
 
 /* 401 with WWW-Authenticate: DPoP algs="ES256", error="<error>",
  * error_description="<desc>" (RFC 9449 §7.1, RFC 6750 §3) and the same JSON body. */
-int oauth_fail_dpop(struct xrpc_req *rq, const char *error, const char *fmt, ...)
-    PRINTF_LIKE(3, 4);
+int oauth_fail_dpop(struct xrpc_req *rq, const char *error, const char *fmt, ...) PRINTF_LIKE(3, 4);
 
 /* The WWW-Authenticate value for a DPoP error (for the resource server's XRPC errors). The
  * description must not hold a double quote (ours never do). In rq's arena. */
@@ -37,7 +36,7 @@ int oauth_read_form(struct xrpc_req *rq, struct xrpc_param **params, size_t *n);
 /* The first value of name; a parameter given twice is 400 invalid_request (RFC 6749 §3.1:
  * "parameters MUST NOT be included more than once"), reported through *st. NULL when
  * absent (an empty value counts as absent). */
-const char *oauth_param(struct xrpc_req *rq, const struct xrpc_param *p, size_t n,
-                        const char *name, int *st);
+const char *oauth_param(struct xrpc_req *rq, const struct xrpc_param *p, size_t n, const char *name,
+                        int *st);
 
 #endif

@@ -89,8 +89,8 @@ enum err request_load(struct db *db, struct arena *a, const char *id, struct oau
     db_params_init(&p);
     db_param_text(&p, id);
     PGresult *r;
-    enum err e = db_query_in(db, a, "SELECT " REQUEST_COLUMNS " FROM oauth_request WHERE id = $1",
-                             &p, &r);
+    enum err e =
+        db_query_in(db, a, "SELECT " REQUEST_COLUMNS " FROM oauth_request WHERE id = $1", &p, &r);
     if (e == ERR_OK && PQntuples(r) == 1) {
         fill(a, r, out);
         *found = out->params && out->client_auth;
@@ -117,9 +117,9 @@ enum err request_touch(struct db *db, const char *id, const char *device_hash, i
     return e;
 }
 
-enum err request_authorize(struct db *db, const char *id, const char *device_hash,
-                           const char *did, const json_t *params, int64_t code_ttl_s,
-                           char code[CODE_CHARS + 1], bool *ok)
+enum err request_authorize(struct db *db, const char *id, const char *device_hash, const char *did,
+                           const json_t *params, int64_t code_ttl_s, char code[CODE_CHARS + 1],
+                           bool *ok)
 {
     *ok = false;
     oauth_random_id(CODE_PREFIX, CODE_BYTES, code);

@@ -25,9 +25,9 @@
 struct oauth_request {
     const char *id;
     const char *client_id;
-    json_t *client_auth; /* owned by the arena */
-    json_t *params;      /* owned by the arena: redirect_uri, scope, state, code_challenge,
-                            response_mode, login_hint, prompt, dpop_jkt */
+    json_t *client_auth;     /* owned by the arena */
+    json_t *params;          /* owned by the arena: redirect_uri, scope, state, code_challenge,
+                                response_mode, login_hint, prompt, dpop_jkt */
     const char *device_hash; /* NULL until a browser opened it */
     const char *did;         /* NULL until authorized */
     bool expired;
@@ -54,9 +54,9 @@ enum err request_touch(struct db *db, const char *id, const char *device_hash, i
 /* Authorizes an open request for did with the final parameters (the scope the user
  * granted) and a new code: *ok false if it was authorized meanwhile, expired or gone.
  * code gets the code (CODE_CHARS + 1); only its digest is stored. */
-enum err request_authorize(struct db *db, const char *id, const char *device_hash,
-                           const char *did, const json_t *params, int64_t code_ttl_s,
-                           char code[CODE_CHARS + 1], bool *ok) MUST_CHECK;
+enum err request_authorize(struct db *db, const char *id, const char *device_hash, const char *did,
+                           const json_t *params, int64_t code_ttl_s, char code[CODE_CHARS + 1],
+                           bool *ok) MUST_CHECK;
 
 /* Takes the request a code belongs to, deleting it: *found false for an unknown (or
  * already used) code. out->expired tells a code that came too late. */

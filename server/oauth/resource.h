@@ -14,7 +14,7 @@
 
 struct oauth_caller {
     const char *did;
-    const char *scope;     /* the granted scope, as the session holds it now */
+    const char *scope; /* the granted scope, as the session holds it now */
     const char *client_id;
     int64_t session_id;
 };

@@ -126,9 +126,8 @@ enum err session_by_refresh(struct db *db, struct arena *a, const char *refresh,
     db_params_init(&p);
     db_param_text(&p, hash);
     PGresult *r;
-    enum err e = db_query_in(db, a,
-                             "SELECT " SESSION_COLUMNS " FROM oauth_session WHERE refresh_hash = $1",
-                             &p, &r);
+    enum err e = db_query_in(
+        db, a, "SELECT " SESSION_COLUMNS " FROM oauth_session WHERE refresh_hash = $1", &p, &r);
     if (e == ERR_OK && PQntuples(r) == 1) {
         fill(a, r, out);
         *found = out->params && out->client_auth;
@@ -149,8 +148,9 @@ enum err session_by_refresh(struct db *db, struct arena *a, const char *refresh,
 enum err session_by_token(struct db *db, struct arena *a, const char *token_id,
                           struct oauth_session *out, bool *found)
 {
-    static const struct db_stmt by_token = {
-        "oauth_session_by_token", "SELECT " SESSION_COLUMNS " FROM oauth_session WHERE token_id = $1"};
+    static const struct db_stmt by_token = {"oauth_session_by_token",
+                                            "SELECT " SESSION_COLUMNS
+                                            " FROM oauth_session WHERE token_id = $1"};
     memset(out, 0, sizeof *out);
     *found = false;
     struct db_params p;

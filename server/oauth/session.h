@@ -16,12 +16,12 @@
 #include "core/err.h"
 #include "db/db.h"
 
-#define TOKEN_ID_PREFIX     "tok-"
-#define TOKEN_ID_BYTES      16
-#define TOKEN_ID_CHARS      (4 + 2 * TOKEN_ID_BYTES)
-#define REFRESH_PREFIX      "ref-"
-#define REFRESH_BYTES       32
-#define REFRESH_CHARS       (4 + 2 * REFRESH_BYTES)
+#define TOKEN_ID_PREFIX "tok-"
+#define TOKEN_ID_BYTES  16
+#define TOKEN_ID_CHARS  (4 + 2 * TOKEN_ID_BYTES)
+#define REFRESH_PREFIX  "ref-"
+#define REFRESH_BYTES   32
+#define REFRESH_CHARS   (4 + 2 * REFRESH_BYTES)
 
 struct oauth_session {
     int64_t id;
@@ -31,7 +31,7 @@ struct oauth_session {
     json_t *params;      /* owned by the arena */
     const char *scope;
     const char *dpop_jkt;
-    const char *device_hash; /* or NULL */
+    const char *device_hash;        /* or NULL */
     int64_t created_at, updated_at; /* Unix seconds */
     bool access_expired;            /* the current access token's expiry has passed */
     bool session_expired;

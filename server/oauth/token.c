@@ -77,8 +77,8 @@ static int check_account(struct xrpc_req *rq, const char *did)
     db_params_init(&p);
     db_param_text(&p, did);
     PGresult *r;
-    if (db_query_in(rq->db, rq->arena, "SELECT takedown_ref IS NOT NULL FROM account WHERE did = $1",
-                    &p, &r)) {
+    if (db_query_in(rq->db, rq->arena,
+                    "SELECT takedown_ref IS NOT NULL FROM account WHERE did = $1", &p, &r)) {
         return oauth_fail(rq, 500, "server_error", "Internal Server Error");
     }
     if (PQntuples(r) == 0 || db_col_bool(r, 0, 0)) {
@@ -117,8 +117,8 @@ static int answer(struct xrpc_req *rq, const char *did, const char *client_id, c
                   const char *scope, const char *token_id, const char *refresh, int64_t ttl)
 {
     int64_t now = oauth_now();
-    struct access_token_mint m = {rq->cfg->public_url, rq->cfg->service_did, did, token_id,
-                                  client_id, jkt, now, now + ttl};
+    struct access_token_mint m = {
+        rq->cfg->public_url, rq->cfg->service_did, did, token_id, client_id, jkt, now, now + ttl};
     char *at = access_token_sign(&m);
     if (!at) {
         return oauth_fail(rq, 500, "server_error", "Internal Server Error");

@@ -53,7 +53,8 @@ const char *web_device_id(struct xrpc_req *rq, bool create)
         const struct xrpc_header *h = &rq->resp.headers[i];
         if (strcasecmp(h->name, "Set-Cookie") == 0 &&
             strncmp(h->value, WEB_DEVICE_COOKIE "=", prefix) == 0 &&
-            strlen(h->value) > prefix + WEB_DEVICE_ID_LEN && h->value[prefix + WEB_DEVICE_ID_LEN] == ';') {
+            strlen(h->value) > prefix + WEB_DEVICE_ID_LEN &&
+            h->value[prefix + WEB_DEVICE_ID_LEN] == ';') {
             return arena_strndup(rq->arena, h->value + prefix, WEB_DEVICE_ID_LEN);
         }
     }

@@ -113,6 +113,6 @@ enum err web_session_remove(struct xrpc_req *rq, const char *did)
     db_params_init(&p);
     db_param_text(&p, dev);
     db_param_text(&p, did);
-    return db_exec(rq->db, "DELETE FROM web_device_account WHERE device_hash = $1 AND did = $2",
-                   &p, NULL);
+    return db_exec(rq->db, "DELETE FROM web_device_account WHERE device_hash = $1 AND did = $2", &p,
+                   NULL);
 }

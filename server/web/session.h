@@ -18,8 +18,8 @@
 
 struct web_account {
     const char *did;
-    const char *handle;        /* NULL if the account has none */
-    int64_t authenticated_at;  /* last sign-in, Unix seconds */
+    const char *handle;       /* NULL if the account has none */
+    int64_t authenticated_at; /* last sign-in, Unix seconds */
     bool deactivated;
 };
 

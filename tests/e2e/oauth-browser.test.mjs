@@ -240,6 +240,14 @@ test('a fresh browser signs in with the TOTP factor (a recovery code works once)
   assert.equal(again.status, 403, 'no CSRF token: refused');
   const left = await db.query('SELECT count(*) FROM account_totp_recovery WHERE did = $1', [alice.did]);
   assert.equal(left.rows[0].count, '9');
+  // createSession asks for the same second factor (authFactorToken)
+  await assert.rejects(pds.agent().login({ identifier: alice.handle, password: alice.password }),
+    (err) => err.error === 'AuthFactorTokenRequired');
+  await assert.rejects(pds.agent().login({ identifier: alice.handle, password: alice.password, authFactorToken: recovery[0] }),
+    (err) => err.error === 'InvalidToken', 'a spent recovery code');
+  const legacy = pds.agent();
+  await legacy.login({ identifier: alice.handle, password: alice.password, authFactorToken: recovery[1] });
+  assert.equal(legacy.session.did, alice.did);
   await fresh.close();
 });
 

@@ -42,8 +42,8 @@ enum err account_totp_enabled(struct db *db, const char *did, bool *on)
     db_params_init(&p);
     db_param_text(&p, did);
     PGresult *r;
-    enum err e = db_query(db, "SELECT 1 FROM account_totp WHERE did = $1 AND enabled_at IS NOT NULL",
-                          &p, &r);
+    enum err e = db_query(
+        db, "SELECT 1 FROM account_totp WHERE did = $1 AND enabled_at IS NOT NULL", &p, &r);
     if (!e) {
         *on = PQntuples(r) == 1;
         PQclear(r);
@@ -88,8 +88,8 @@ enum err account_totp_begin(struct db *db, const char *did,
 }
 
 /* The secret of did (enabled or pending) into secret; *step the last used step. */
-static enum err load(struct db *db, const char *did, bool enabled, uint8_t secret[TOTP_SECRET_BYTES],
-                     uint64_t *step)
+static enum err load(struct db *db, const char *did, bool enabled,
+                     uint8_t secret[TOTP_SECRET_BYTES], uint64_t *step)
 {
     struct db_params p;
     db_params_init(&p);
@@ -144,8 +144,8 @@ static enum err use_step(struct db *db, const char *did, uint64_t step, bool *ok
     db_param_text(&p, did);
     db_param_i64(&p, (int64_t)step);
     int64_t n = 0;
-    enum err e = db_exec(db, "UPDATE account_totp SET last_step = $2 WHERE did = $1 AND last_step < $2",
-                         &p, &n);
+    enum err e = db_exec(
+        db, "UPDATE account_totp SET last_step = $2 WHERE did = $1 AND last_step < $2", &p, &n);
     *ok = !e && n == 1;
     return e;
 }

@@ -38,8 +38,7 @@ enum err account_totp_enable(struct db *db, const char *did, const char *code,
 
 /* Checks a sign-in code: a current TOTP code not used before, or an unused recovery code
  * (which is then deleted). *ok false otherwise. */
-enum err account_totp_check(struct db *db, const char *did, const char *code,
-                            bool *ok) MUST_CHECK;
+enum err account_totp_check(struct db *db, const char *did, const char *code, bool *ok) MUST_CHECK;
 
 /* Turns TOTP off (secret and recovery codes deleted) after a good code. */
 enum err account_totp_disable(struct db *db, const char *did, const char *code,

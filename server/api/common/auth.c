@@ -49,7 +49,7 @@ enum auth_scope auth_scope_parse(const char *s)
  * passwords) and the list of privileged methods (server/service_auth.c). A signup-queued
  * session holds identity and its email only. */
 #define FULL_SCOPES                                                                                \
-    "atproto transition:generic transition:chat.bsky transition:email"                            \
+    "atproto transition:generic transition:chat.bsky transition:email"                             \
     " account:email?action=manage account:repo?action=manage identity:*"
 static const char *const tier_scopes[] = {
     [AUTH_SCOPE_UNKNOWN] = "",
@@ -236,7 +236,8 @@ int auth_access(struct xrpc_req *rq, unsigned flags, const struct auth **out)
     }
     /* as the reference: the account's state first, then the route's refusal of OAuth */
     if (!st && (*out)->kind == AUTH_KIND_OAUTH && !(flags & AUTH_OAUTH)) {
-        st = xrpc_fail(rq, 403, "Forbidden", "OAuth credentials are not supported for this endpoint");
+        st = xrpc_fail(rq, 403, "Forbidden",
+                       "OAuth credentials are not supported for this endpoint");
     }
     return st;
 }

@@ -7,10 +7,10 @@
  *
  * What: every credential carries a permission set in the OAuth scope model (oauth/scope.h):
  * an OAuth token the scopes it was granted, a legacy session all of them (what an app
- * password may not do, the route's tier refuses, as the reference's verifiers do). Endpoints call the auth_permit_* checks below
- * for what a request does (a record write, a blob upload, a proxied call, an account or
- * identity change); legacy and OAuth credentials go through the same checks, so there is
- * one authorization model. Route-level tiers (AUTH_FULL...) still say which credentials a
+ * password may not do, the route's tier refuses, as the reference's verifiers do). Endpoints call
+ * the auth_permit_* checks below for what a request does (a record write, a blob upload, a proxied
+ * call, an account or identity change); legacy and OAuth credentials go through the same checks, so
+ * there is one authorization model. Route-level tiers (AUTH_FULL...) still say which credentials a
  * route takes at all, as the reference's verifiers do; AUTH_OAUTH admits OAuth tokens.
  * Thread-safe: the results live in the request's arena. */
 #ifndef PDS_API_COMMON_AUTH_H
@@ -45,10 +45,10 @@ enum auth_kind {
 struct auth {
     enum auth_kind kind;
     enum auth_scope scope;
-    const char *did; /* the account (NULL for admin) */
-    const char *jti; /* refresh tokens: the token id */
-    int64_t exp;     /* expiry, Unix seconds */
-    const char *client_id; /* OAuth: the client the token was issued to */
+    const char *did;        /* the account (NULL for admin) */
+    const char *jti;        /* refresh tokens: the token id */
+    int64_t exp;            /* expiry, Unix seconds */
+    const char *client_id;  /* OAuth: the client the token was issued to */
     struct scope_set perms; /* what the credential may do (access and OAuth kinds) */
 };
 
@@ -59,7 +59,7 @@ enum auth_flag {
     AUTH_APP_PASS = 1 << 2,   /* com.atproto.appPass */
     AUTH_TAKENDOWN = 1 << 3,  /* com.atproto.takendown */
     AUTH_SIGNUP_QUEUED = 1 << 4,
-    AUTH_OAUTH = 1 << 5,      /* OAuth access tokens (their scopes then decide) */
+    AUTH_OAUTH = 1 << 5,             /* OAuth access tokens (their scopes then decide) */
     AUTH_CHECK_TAKEDOWN = 1 << 8,    /* 401 AccountTakedown for a taken-down account */
     AUTH_CHECK_DEACTIVATED = 1 << 9, /* 401 AccountDeactivated for a deactivated one */
 };
@@ -100,8 +100,7 @@ int auth_permit_blob(struct xrpc_req *rq, const struct auth *a, const char *mime
 int auth_permit_rpc(struct xrpc_req *rq, const struct auth *a, const char *aud, const char *lxm);
 int auth_permit_account(struct xrpc_req *rq, const struct auth *a, enum scope_account_attr attr,
                         enum scope_account_action action);
-int auth_permit_identity(struct xrpc_req *rq, const struct auth *a,
-                         enum scope_identity_attr attr);
+int auth_permit_identity(struct xrpc_req *rq, const struct auth *a, enum scope_identity_attr attr);
 /* The same question without an answer set (getSession shows the email only if allowed). */
 bool auth_allows_account(const struct auth *a, enum scope_account_attr attr,
                          enum scope_account_action action);

@@ -33,7 +33,8 @@ int api_web_account_sessions(struct xrpc_req *rq)
     }
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++) {
-        json_t *a = json_pack("{s:s,s:b}", "did", accts[i].did, "deactivated", accts[i].deactivated);
+        json_t *a =
+            json_pack("{s:s,s:b}", "did", accts[i].did, "deactivated", accts[i].deactivated);
         if (accts[i].handle) {
             json_object_set_new(a, "handle", json_string(accts[i].handle));
         }
@@ -69,12 +70,11 @@ static int apps(struct xrpc_req *rq, const char *did, json_t *out)
         const char *id = db_col_text(r, i, 0);
         struct url u;
         const char *host = url_parse(rq->arena, id, &u) == ERR_OK && u.host[0] ? u.host : id;
-        json_array_append_new(
-            list, json_pack("{s:s,s:s,s:s,s:o,s:s,s:I}", "clientId", id, "host", host, "scope",
-                            db_col_text(r, i, 1), "permissions",
-                            scope_text_list(rq->arena, db_col_text(r, i, 1)), "createdAt",
-                            iso(rq->arena, r, i, 2), "activeSessions",
-                            (json_int_t)db_col_i64(r, i, 3)));
+        json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:o,s:s,s:I}", "clientId", id, "host",
+                                              host, "scope", db_col_text(r, i, 1), "permissions",
+                                              scope_text_list(rq->arena, db_col_text(r, i, 1)),
+                                              "createdAt", iso(rq->arena, r, i, 2),
+                                              "activeSessions", (json_int_t)db_col_i64(r, i, 3)));
     }
     json_object_set_new(out, "apps", list);
     return 0;
@@ -86,12 +86,13 @@ static int devices(struct xrpc_req *rq, const char *did, json_t *out)
     db_params_init(&p);
     db_param_text(&p, did);
     PGresult *r;
-    if (db_query_in(rq->db, rq->arena,
-                    "SELECT device_hash, user_agent, ip_address,"
-                    " to_char(authenticated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-                    " to_char(last_used_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-                    " FROM web_device_account WHERE did = $1 ORDER BY last_used_at DESC",
-                    &p, &r)) {
+    if (db_query_in(
+            rq->db, rq->arena,
+            "SELECT device_hash, user_agent, ip_address,"
+            " to_char(authenticated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+            " to_char(last_used_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+            " FROM web_device_account WHERE did = $1 ORDER BY last_used_at DESC",
+            &p, &r)) {
         return xrpc_fail(rq, 500, NULL, NULL);
     }
     const char *mine = web_device_hash(rq, false);

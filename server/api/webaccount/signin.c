@@ -33,7 +33,8 @@ int webaccount_begin(struct xrpc_req *rq, json_t **body, const char **did)
         return xrpc_fail(rq, 500, NULL, NULL);
     }
     if (!ok) {
-        return xrpc_fail(rq, 401, "LoginRequired", "Sign in to this account on this browser first.");
+        return xrpc_fail(rq, 401, "LoginRequired",
+                         "Sign in to this account on this browser first.");
     }
     rq->log.did = *did;
     return 0;

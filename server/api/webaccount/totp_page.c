@@ -94,8 +94,9 @@ int api_web_totp_qr(struct xrpc_req *rq)
     }
     struct qrcode *qp = arena_alloc(rq->arena, sizeof *qp); /* 3 KB: not on the stack */
     if (qrcode_encode(bytes_str(otpauth_uri(rq, did, secret)), qp)) {
-        return xrpc_fail(rq, 400, "InvalidRequest", "The code is too long for a QR code: use the "
-                                                    "text key instead.");
+        return xrpc_fail(rq, 400, "InvalidRequest",
+                         "The code is too long for a QR code: use the "
+                         "text key instead.");
     }
     struct buf svg;
     buf_init(&svg, 1 << 20);

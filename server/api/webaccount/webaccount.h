@@ -14,18 +14,18 @@
 
 extern const struct route_table api_webaccount_routes;
 
-int api_web_sign_in(struct xrpc_req *rq);          /* POST /account/sign-in */
-int api_web_sign_out(struct xrpc_req *rq);         /* POST /account/sign-out */
-int api_web_account_page(struct xrpc_req *rq);     /* GET /account */
-int api_web_account_sessions(struct xrpc_req *rq); /* GET /account/sessions */
-int api_web_account_data(struct xrpc_req *rq);     /* GET /account/data?did= */
-int api_web_revoke_app(struct xrpc_req *rq);       /* POST /account/revoke-app */
-int api_web_revoke_device(struct xrpc_req *rq);    /* POST /account/revoke-device */
+int api_web_sign_in(struct xrpc_req *rq);             /* POST /account/sign-in */
+int api_web_sign_out(struct xrpc_req *rq);            /* POST /account/sign-out */
+int api_web_account_page(struct xrpc_req *rq);        /* GET /account */
+int api_web_account_sessions(struct xrpc_req *rq);    /* GET /account/sessions */
+int api_web_account_data(struct xrpc_req *rq);        /* GET /account/data?did= */
+int api_web_revoke_app(struct xrpc_req *rq);          /* POST /account/revoke-app */
+int api_web_revoke_device(struct xrpc_req *rq);       /* POST /account/revoke-device */
 int api_web_revoke_app_password(struct xrpc_req *rq); /* POST /account/revoke-app-password */
-int api_web_totp_start(struct xrpc_req *rq);       /* POST /account/totp/start */
-int api_web_totp_qr(struct xrpc_req *rq);          /* GET /account/totp/qr.svg?did= */
-int api_web_totp_enable(struct xrpc_req *rq);      /* POST /account/totp/enable */
-int api_web_totp_disable(struct xrpc_req *rq);     /* POST /account/totp/disable */
+int api_web_totp_start(struct xrpc_req *rq);          /* POST /account/totp/start */
+int api_web_totp_qr(struct xrpc_req *rq);             /* GET /account/totp/qr.svg?did= */
+int api_web_totp_enable(struct xrpc_req *rq);         /* POST /account/totp/enable */
+int api_web_totp_disable(struct xrpc_req *rq);        /* POST /account/totp/disable */
 
 /* The shared preamble: page headers, the CSRF check, the JSON body (NULL for GET), and for
  * did (from the body or the query) a fresh sign-in on this browser: 401 LoginRequired
