@@ -60,6 +60,10 @@ function showConsent() {
   say(errorEl, '');
   const c = info.client;
   $('consent-client').textContent = c.trusted && c.name ? c.name : c.host;
+  // names and logos are the client's own claims: shown only for clients this server trusts
+  const logo = $('client-logo');
+  logo.hidden = !(c.trusted && c.logoUri);
+  if (!logo.hidden) logo.src = c.logoUri;
   $('consent-account').textContent = label(chosen);
   $('client-note').textContent = c.loopback
     ? 'This is a development app running on your own computer.'

@@ -34,6 +34,7 @@ before(async () => {
     plcUrl: plc.url,
     env: {
       PDS_OAUTH_CLIENT_CA_FILE: host.caFile,
+      PDS_OAUTH_TRUSTED_CLIENTS: `${host.origin}/client-metadata.json`,
       PDS_BSKY_APP_VIEW_URL: `http://127.0.0.1:${appview.address().port}`,
       PDS_BSKY_APP_VIEW_DID: APPVIEW_DID,
     },
@@ -96,8 +97,11 @@ test('a public loopback client signs in, posts with @atproto/api, refreshes, sig
   });
   const url = await client.authorize(alice.handle, { scope, state: 'app-state-1' });
   assert.equal(url.origin, pds.url);
-  const { params } = await approve(pds, url.href, { identifier: alice.handle, password: alice.password });
+  const { params, info: page } = await approve(pds, url.href, { identifier: alice.handle, password: alice.password });
   assert.equal(params.get('iss'), pds.url);
+  assert.equal(page.client.trusted, false);
+  assert.equal(page.client.name, undefined, 'an untrusted client is named by its host only');
+  assert.deepEqual(page.permissions.map((p) => [p.scope, p.required]), [['atproto', true], ['transition:generic', false]]);
   const { session, state } = await client.callback(params);
   assert.equal(state, 'app-state-1');
   assert.equal(session.did, alice.did);
@@ -149,7 +153,11 @@ test('a confidential client (private_key_jwt, JWKS at jwks_uri) signs in, refres
   const client = oauthClient(pds, plc, { clientMetadata: metadata, keyset: [key] });
 
   const url = await client.authorize(alice.handle, { scope: 'atproto transition:generic' });
-  const { params } = await approve(pds, url.href, { identifier: alice.handle, password: alice.password });
+  const { params, info } = await approve(pds, url.href, { identifier: alice.handle, password: alice.password });
+  // a client listed in PDS_OAUTH_TRUSTED_CLIENTS is shown by its own name
+  assert.equal(info.client.trusted, true);
+  assert.equal(info.client.name, 'Test App');
+  assert.equal(info.client.host, 'client.localhost');
   const hitsBefore = host.hits('/client-metadata.json');
   const { session } = await client.callback(params);
   assert.equal(host.hits('/client-metadata.json'), hitsBefore, 'the code exchange reads the cached metadata');
