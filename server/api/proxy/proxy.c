@@ -276,7 +276,7 @@ static int proxy_prepare(struct xrpc_req *rq, struct proxy_state **out)
 
 int api_proxy_body(struct xrpc_req *rq, const uint8_t *chunk, size_t len)
 {
-    struct proxy_state *s;
+    struct proxy_state *s = NULL;
     int st = proxy_prepare(rq, &s);
     return st ? st : spool(rq, s, chunk, len);
 }
@@ -473,7 +473,7 @@ int api_proxy_forward(struct xrpc_req *rq, const char *iss)
 /* The router's fallback: methods we do not serve. */
 int api_proxy(struct xrpc_req *rq)
 {
-    struct proxy_state *s;
+    struct proxy_state *s = NULL;
     int st = proxy_prepare(rq, &s);
     if (st) {
         return st;

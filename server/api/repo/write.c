@@ -158,7 +158,7 @@ static int run_writes(struct xrpc_req *rq, const char *did, struct repo_write *w
 /* The authenticated caller and the `repo` input, which must name the caller. */
 static int writer(struct xrpc_req *rq, const char **did, const struct auth **out)
 {
-    const struct auth *a;
+    const struct auth *a = NULL;
     int st = auth_access(rq, AUTH_STANDARD | AUTH_OAUTH, &a);
     const char *repo;
     if (st || (st = input_require_object(rq)) || (st = input_str(rq, "repo", true, &repo))) {
@@ -288,9 +288,9 @@ static int swap_record(struct xrpc_req *rq, json_t *obj, struct repo_write *w)
 /* com.atproto.repo.createRecord */
 int api_repo_create_record(struct xrpc_req *rq)
 {
-    const char *did, *collection, *rkey, *swap_commit, *status;
+    const char *did = NULL, *collection, *rkey, *swap_commit, *status;
     json_t *record;
-    const struct auth *a;
+    const struct auth *a = NULL;
     int validate, st;
     if ((st = writer(rq, &did, &a)) || (st = input_str(rq, "collection", true, &collection)) ||
         (st = input_str(rq, "rkey", false, &rkey)) ||
@@ -320,9 +320,9 @@ int api_repo_create_record(struct xrpc_req *rq)
 /* com.atproto.repo.putRecord */
 int api_repo_put_record(struct xrpc_req *rq)
 {
-    const char *did, *collection, *rkey, *swap_commit, *status;
+    const char *did = NULL, *collection, *rkey, *swap_commit, *status;
     json_t *record;
-    const struct auth *a;
+    const struct auth *a = NULL;
     int validate, st;
     /* putRecord may create or replace: it needs both (reference putRecord.ts) */
     if ((st = writer(rq, &did, &a)) || (st = input_str(rq, "collection", true, &collection)) ||
@@ -355,8 +355,8 @@ int api_repo_put_record(struct xrpc_req *rq)
 /* com.atproto.repo.deleteRecord */
 int api_repo_delete_record(struct xrpc_req *rq)
 {
-    const char *did, *collection, *rkey, *swap_commit;
-    const struct auth *a;
+    const char *did = NULL, *collection, *rkey, *swap_commit;
+    const struct auth *a = NULL;
     int st;
     if ((st = writer(rq, &did, &a)) || (st = input_str(rq, "collection", true, &collection)) ||
         (st = input_str(rq, "rkey", true, &rkey)) ||
@@ -390,8 +390,8 @@ int api_repo_delete_record(struct xrpc_req *rq)
 /* com.atproto.repo.applyWrites */
 int api_repo_apply_writes(struct xrpc_req *rq)
 {
-    const char *did, *swap_commit;
-    const struct auth *a;
+    const char *did = NULL, *swap_commit;
+    const struct auth *a = NULL;
     int validate, st;
     if ((st = writer(rq, &did, &a)) || (st = input_str(rq, "swapCommit", false, &swap_commit)) ||
         (st = validate_flag(rq, rq->json, &validate))) {
