@@ -85,6 +85,25 @@ CREATE TABLE oauth_replay (
 );
 CREATE INDEX oauth_replay_expires_idx ON oauth_replay (expires_at);
 
+-- Records a single-use value; false when it was already used (and has not expired). The
+-- row is written without waiting for the WAL flush: every DPoP-authenticated call makes one,
+-- and a crash that lost the last few would only let those proofs be replayed for the minutes
+-- they stay valid (the reference keeps this set in memory, where a restart loses all of it).
+CREATE FUNCTION oauth_replay_use(p_namespace text, p_value text, p_ttl_s bigint)
+RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+    n bigint;
+BEGIN
+    PERFORM set_config('synchronous_commit', 'off', true);
+    INSERT INTO oauth_replay (namespace, value, expires_at)
+    VALUES (p_namespace, p_value, now() + make_interval(secs => p_ttl_s))
+    ON CONFLICT (namespace, value) DO UPDATE SET expires_at = EXCLUDED.expires_at
+    WHERE oauth_replay.expires_at < now();
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n = 1;
+END
+$$;
+
 -- Client metadata documents and JWKS fetched from client_id URLs, kept as the HTTP cache
 -- headers allow (bounded both ways, see oauth/client_fetch.c).
 CREATE TABLE oauth_client_cache (

@@ -9,17 +9,14 @@ enum err replay_use(struct db *db, const char *ns, const char *value, int64_t tt
     db_param_text(&p, ns);
     db_param_text(&p, value);
     db_param_i64(&p, ttl_s);
-    /* an expired entry that the sweep has not removed yet counts as absent */
-    int64_t n = 0;
-    enum err e = db_exec(db,
-                         "INSERT INTO oauth_replay (namespace, value, expires_at)"
-                         " VALUES ($1, $2, now() + make_interval(secs => $3::bigint))"
-                         " ON CONFLICT (namespace, value) DO UPDATE"
-                         " SET expires_at = EXCLUDED.expires_at"
-                         " WHERE oauth_replay.expires_at < now()",
-                         &p, &n);
+    /* an expired entry that the sweep has not removed yet counts as absent; the function
+     * (migrations/0010) commits without waiting for the WAL flush */
+    static const struct db_stmt use = {"oauth_replay_use", "SELECT oauth_replay_use($1, $2, $3)"};
+    PGresult *r;
+    enum err e = db_query_stmt(db, &use, &p, &r);
     if (e == ERR_OK) {
-        *fresh = n == 1;
+        *fresh = db_col_bool(r, 0, 0);
+        PQclear(r);
     }
     return e;
 }

@@ -17,7 +17,8 @@
 
 /* Records value in namespace ns for ttl_s seconds; *fresh is false when it was already
  * recorded and has not expired (a replay). One statement, so two concurrent uses of one
- * value cannot both be fresh. ERR_DB on failure. */
+ * value cannot both be fresh; committed without waiting for the WAL flush (see
+ * oauth_replay_use in migrations/0010). ERR_DB on failure. */
 enum err replay_use(struct db *db, const char *ns, const char *value, int64_t ttl_s,
                     bool *fresh) MUST_CHECK;
 
