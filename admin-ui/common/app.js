@@ -8,12 +8,16 @@ export function csrfToken() {
   return m ? m.content : '';
 }
 
-/** An error from the server: .error is its XRPC/OAuth error name, .status the HTTP status. */
+/**
+ * An error from the server: .error is its XRPC/OAuth error name, .status the HTTP status,
+ * .data the whole answer (some errors carry more, e.g. which sign-in code is needed).
+ */
 export class ApiError extends Error {
-  constructor(status, error, message) {
+  constructor(status, error, message, data = null) {
     super(message || error || `request failed (${status})`);
     this.status = status;
     this.error = error;
+    this.data = data;
   }
 }
 
@@ -47,7 +51,7 @@ export async function api(path, body, { method } = {}) {
     }
   }
   if (!res.ok) {
-    throw new ApiError(res.status, data?.error, data?.message || data?.error_description);
+    throw new ApiError(res.status, data?.error, data?.message || data?.error_description, data);
   }
   return data;
 }

@@ -11,13 +11,15 @@
 #include "api/repo/repo.h"
 #include "api/server/server.h"
 #include "api/sync/sync.h"
+#include "api/webaccount/webaccount.h"
 #include "core/err.h"
+#include "oauth/endpoints.h"
 #include "web/page.h"
 
 static const struct route_table *const tables[] = {
     &api_host_routes,     &api_server_routes,  &api_repo_routes, &api_sync_routes,
     &api_identity_routes, &api_admin_routes,   &api_bsky_routes, &web_routes,
-    &api_lexicon_routes,  &api_console_routes,
+    &api_lexicon_routes,  &api_console_routes, &oauth_routes,    &api_webaccount_routes,
 };
 
 /* Methods we do not serve: the proxy forwards them or answers 501. It judges method and

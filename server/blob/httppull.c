@@ -302,6 +302,9 @@ enum err httppull_start(const struct httppull_opts *o, struct httppull **out, bo
         curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket_checked);
         curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, p);
     }
+    if (o->ca_file) { /* CURLOPT_CAPATH (the system's directory) still applies */
+        curl_easy_setopt(e, CURLOPT_CAINFO, o->ca_file);
+    }
     set_method(p, o);
     p->req_headers = curl_slist_append(NULL, "Expect:"); /* no 100-continue round trip */
     for (size_t i = 0; i < o->n_headers; i++) {
@@ -383,7 +386,7 @@ enum err httppull_read_all(struct httppull *p, struct buf *out)
             return ERR_OK;
         }
         if (n < 0) {
-            return ERR_UPSTREAM;
+            return p->too_large ? ERR_TOO_LARGE : ERR_UPSTREAM; /* past max_body_bytes */
         }
         if (buf_append(out, chunk, (size_t)n)) {
             return ERR_TOO_LARGE;

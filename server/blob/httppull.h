@@ -35,6 +35,8 @@ struct httppull_opts {
     long body_timeout_ms;    /* longest wait for the next body bytes; 0: default */
     uint64_t max_body_bytes; /* response cap; 0: none. Past it reads fail */
     bool ssrf_protect;       /* https only, and no private/loopback addresses */
+    const char *ca_file;     /* a PEM bundle trusted besides the system's CA directory, or
+                                NULL (PDS_OAUTH_CLIENT_CA_FILE for OAuth client fetches) */
 };
 
 struct httppull;
@@ -57,7 +59,7 @@ int64_t httppull_content_length(const struct httppull *p);
  * the body, or -1 on failure (network, timeout, over max_body_bytes): see
  * httppull_timed_out. */
 ssize_t httppull_read(struct httppull *p, uint8_t *out, size_t max);
-/* Reads the rest of the body into out (its max applies: ERR_TOO_LARGE). */
+/* Reads the rest of the body into out (its max, and max_body_bytes, give ERR_TOO_LARGE). */
 enum err httppull_read_all(struct httppull *p, struct buf *out) MUST_CHECK;
 bool httppull_timed_out(const struct httppull *p);
 

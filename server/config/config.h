@@ -129,6 +129,8 @@ struct config {
     int64_t proxy_body_timeout_ms;            /* PDS_PROXY_BODY_TIMEOUT */
     int64_t proxy_max_response_size;          /* PDS_PROXY_MAX_RESPONSE_SIZE, bytes */
     struct config_list oauth_trusted_clients; /* PDS_OAUTH_TRUSTED_CLIENTS */
+    /* OAuth (issue 11) */
+    char *oauth_client_ca_file; /* PDS_OAUTH_CLIENT_CA_FILE, or NULL */
 
     /* Secrets: never log these. Set after config_load (generated in dev, see below). */
     char *jwt_secret;           /* PDS_JWT_SECRET */

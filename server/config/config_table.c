@@ -202,13 +202,16 @@ const struct cfg_row config_table[] = {
      "Largest proxied response."},
     {"PDS_OAUTH_TRUSTED_CLIENTS", CFG_LIST, F(oauth_trusted_clients), NULL, NULL, NULL, SEC_FETCH,
      "Comma list of OAuth client_ids shown as trusted on the consent page."},
+    /* OAuth (issue 11) */
+    {"PDS_OAUTH_CLIENT_CA_FILE", CFG_STR, F(oauth_client_ca_file), NULL, NULL, NULL, SEC_FETCH,
+     "Ours: a PEM file of certificate authorities trusted, besides the system's, when fetching OAuth client metadata and keys (a private CA; tests)."},
 
     {"PDS_JWT_SECRET", CFG_SECRET, F(jwt_secret), NULL, "required (dev: generated)", NULL, SEC_SECRETS,
      "HMAC secret of session JWTs, e.g. `openssl rand --hex 16`."},
     {"PDS_ADMIN_PASSWORD", CFG_SECRET, F(admin_password), NULL, "required (dev: generated)", NULL, SEC_SECRETS,
      "Password of HTTP Basic `admin:<password>` for admin XRPC methods."},
     {"PDS_DPOP_SECRET", CFG_SECRET, F(dpop_secret), NULL, NULL, NULL, SEC_SECRETS,
-     "Secret from which DPoP nonces are derived; unset: a random one per process."},
+     "Secret from which DPoP nonces are derived (every process of a host must agree); unset: derived from `PDS_JWT_SECRET`."},
     {"PDS_PLC_ROTATION_KEY_K256_PRIVATE_KEY_HEX", CFG_SECRET, F(plc_rotation_key_hex), NULL, "required (dev: generated)", NULL, SEC_SECRETS,
      "The PDS's PLC rotation key: hex of a raw 32-byte secp256k1 private key (`pds keygen`)."},
 

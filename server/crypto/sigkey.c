@@ -383,6 +383,26 @@ enum err sigkey_from_public(enum sigkey_curve curve, struct bytes pub, struct si
     return ERR_OK;
 }
 
+bool sigkey_public_uncompressed(const struct sigkey *k,
+                                uint8_t out[SIGKEY_PUBLIC_UNCOMPRESSED_BYTES])
+{
+    lib_ready();
+    if (k->curve == SIGKEY_K256) {
+        secp256k1_pubkey pk;
+        size_t len = SIGKEY_PUBLIC_UNCOMPRESSED_BYTES;
+        return secp256k1_ec_pubkey_parse(k256_ctx, &pk, k->public_key, SIGKEY_PUBLIC_BYTES) &&
+               secp256k1_ec_pubkey_serialize(k256_ctx, out, &len, &pk, SECP256K1_EC_UNCOMPRESSED) &&
+               len == SIGKEY_PUBLIC_UNCOMPRESSED_BYTES;
+    }
+    EC_POINT *pt = EC_POINT_new(p256_group);
+    bool ok = pt && EC_POINT_oct2point(p256_group, pt, k->public_key, SIGKEY_PUBLIC_BYTES, NULL) &&
+              EC_POINT_point2oct(p256_group, pt, POINT_CONVERSION_UNCOMPRESSED, out,
+                                 SIGKEY_PUBLIC_UNCOMPRESSED_BYTES,
+                                 NULL) == SIGKEY_PUBLIC_UNCOMPRESSED_BYTES;
+    EC_POINT_free(pt);
+    return ok;
+}
+
 bool sigkey_equal(const struct sigkey *a, const struct sigkey *b)
 {
     return a->curve == b->curve && memcmp(a->public_key, b->public_key, SIGKEY_PUBLIC_BYTES) == 0;

@@ -50,6 +50,10 @@ void sigkey_private_hex(const struct sigkey *k, char out[SIGKEY_PRIVATE_HEX_MAX]
  * "hybrid" 0x06/0x07 form is refused). ERR_INVALID unless a point on the curve. */
 enum err sigkey_from_public(enum sigkey_curve curve, struct bytes pub,
                             struct sigkey *out) MUST_CHECK;
+/* Writes the public key as an uncompressed SEC1 point (04 ‖ x ‖ y): JWKs carry x and y.
+ * False only if the library fails. */
+bool sigkey_public_uncompressed(const struct sigkey *k,
+                                uint8_t out[SIGKEY_PUBLIC_UNCOMPRESSED_BYTES]) MUST_CHECK;
 /* True when both are the same public key on the same curve (private halves ignored). */
 bool sigkey_equal(const struct sigkey *a, const struct sigkey *b);
 

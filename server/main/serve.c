@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "api/common/app.h"
+#include "api/lexicon/lexicon.h"
 #include "api/routes.h"
 #include "api/sync/crawlers.h"
 #include "api/sync/subscribe.h"
@@ -18,7 +19,9 @@
 #include "db/migrate.h"
 #include "db/sequencer.h"
 #include "http/server.h"
+#include "oauth/include.h"
 #include "web/web.h"
+#include "oauth/oauth.h"
 #include "main/commands.h"
 #include "config/config.h"
 
@@ -169,6 +172,12 @@ int cmd_serve(int argc, char **argv)
         log_error(NULL, "web pages: no JWT secret to derive their keys from");
         goto out;
     }
+    if (oauth_init(&cfg) != ERR_OK) { /* access-token and DPoP nonce keys */
+        log_error(NULL, "oauth: PDS_DPOP_SECRET must be 64 hex digits");
+        goto out;
+    }
+    struct lexres_config lexicons = api_lexicon_resolver(&cfg); /* after app_init: its resolver */
+    oauth_include_configure(&lexicons); /* permission sets for include: scopes */
     if (blobsvc_start(&cfg) != ERR_OK) { /* the blob store and its sweeper */
         goto out;
     }
@@ -195,6 +204,7 @@ out:
     sequencer_stop(sequencer);
     app_clear();
     web_clear();
+    oauth_clear();
     cluster_stop(&cluster);
     config_clear(&cfg);
     log_redact_clear();

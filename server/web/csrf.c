@@ -2,6 +2,7 @@
 #include "web/csrf.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include <sodium.h>
 
@@ -45,6 +46,17 @@ const char *web_device_id(struct xrpc_req *rq, bool create)
     const char *id = web_cookie(rq, WEB_DEVICE_COOKIE);
     if (b64url_token(id, WEB_DEVICE_ID_LEN)) {
         return id;
+    }
+    /* made earlier in this request (the cookie is not back yet): the same id again */
+    size_t prefix = strlen(WEB_DEVICE_COOKIE "=");
+    for (size_t i = 0; i < rq->resp.n_headers; i++) {
+        const struct xrpc_header *h = &rq->resp.headers[i];
+        if (strcasecmp(h->name, "Set-Cookie") == 0 &&
+            strncmp(h->value, WEB_DEVICE_COOKIE "=", prefix) == 0 &&
+            strlen(h->value) > prefix + WEB_DEVICE_ID_LEN &&
+            h->value[prefix + WEB_DEVICE_ID_LEN] == ';') {
+            return arena_strndup(rq->arena, h->value + prefix, WEB_DEVICE_ID_LEN);
+        }
     }
     if (!create) {
         return NULL;

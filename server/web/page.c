@@ -163,3 +163,24 @@ int web_brand_css(struct xrpc_req *rq)
     xrpc_set_header(rq, "X-Content-Type-Options", "nosniff");
     return xrpc_reply_buf(rq, 200, "text/css; charset=utf-8", &b);
 }
+
+static void json_free(void *p)
+{
+    json_decref(p);
+}
+
+int web_read_json(struct xrpc_req *rq, json_t **out)
+{
+    *out = NULL;
+    if (!rq->content_type || strcmp(rq->content_type, "application/json") != 0) {
+        return xrpc_fail(rq, 400, "InvalidRequest", "expected an application/json body");
+    }
+    json_t *j = json_loadb((const char *)rq->body.ptr, rq->body.len, JSON_REJECT_DUPLICATES, NULL);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        return xrpc_fail(rq, 400, "InvalidRequest", "the body must be a JSON object");
+    }
+    arena_defer(rq->arena, json_free, j);
+    *out = j;
+    return 0;
+}

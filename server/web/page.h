@@ -41,6 +41,11 @@ int web_reply_page(struct xrpc_req *rq, int status, const char *template_path,
  * link back home. */
 int web_error_page(struct xrpc_req *rq, int status, const char *title, const char *message);
 
+/* The request's JSON body, for a page's API endpoint (path routes get no parsed body):
+ * an object, owned by rq's arena. 0, or 400 InvalidRequest set (no body, not
+ * application/json, not an object). */
+int web_read_json(struct xrpc_req *rq, json_t **out);
+
 /* GET /static/<path>: an embedded asset that is not a template (.html files are served only
  * through the pages that render them), with ETag / If-None-Match (304) and no-cache
  * revalidation; 404 otherwise. */

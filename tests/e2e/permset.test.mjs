@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { startPlc, startPds, createAccount, sleep } from './lib/index.mjs';
 import { startDns } from './lib/dns.mjs';
+import { asPost, browserless, dpopXrpc, newKey, pkce, rawGrant } from './lib/oauth.mjs';
 
 const NSID = 'app.example.authFull';
 let plc;
@@ -146,4 +147,78 @@ test('a proof that the authority did not sign is refused', async () => {
   assert.equal(r.status, 400);
   assert.equal(r.body.error, 'LexiconNotFound');
   assert.match(r.body.message, /not signed by its DID/);
+});
+
+test('an OAuth client that includes the set gets its scopes (foreign entries dropped); a refresh sees an update', async () => {
+  const AUD = 'did:web:api.example.com#svc_appview';
+  const extra = [{ type: 'permission', resource: 'repo', collection: ['app.other.post'] }]; // outside the authority
+  await author.agent.com.atproto.repo.putRecord({
+    repo: author.did, collection: 'com.atproto.lexicon.schema', rkey: NSID, record: schema('Full access', extra),
+  });
+  await sleep(1200); // past PDS_LEXICON_CACHE_TTL
+  const user = await createAccount(pds);
+  const scope = `atproto include:${NSID}?aud=${encodeURIComponent(AUD)}`;
+
+  // the consent page names the set in the user's language
+  const key = newKey();
+  const redirectUri = 'http://127.0.0.1/cb';
+  const clientId = `http://localhost?${new URLSearchParams({ scope, redirect_uri: redirectUri })}`;
+  const { challenge } = pkce();
+  const par = await asPost(pds, '/oauth/par', {
+    client_id: clientId, response_type: 'code', code_challenge: challenge, code_challenge_method: 'S256',
+    redirect_uri: redirectUri, scope, state: 'st',
+  }, key);
+  assert.equal(par.status, 201, JSON.stringify(par.body));
+  const b = browserless(pds);
+  await b.page(`${pds.url}/oauth/authorize?${new URLSearchParams({ client_id: clientId, request_uri: par.body.request_uri })}`);
+  const info = await fetch(`${pds.url}/oauth/authorize/info?request_uri=${encodeURIComponent(par.body.request_uri)}`, {
+    headers: { cookie: [...b.jar].map(([k, v]) => `${k}=${v}`).join('; '), 'accept-language': 'fr-FR,fr;q=0.9', 'x-csrf-token': b.csrf, origin: pds.url },
+  }).then((r) => r.json());
+  const set = info.permissions.find((p) => p.scope.startsWith('include:'));
+  assert.equal(set?.title, 'Accès complet', JSON.stringify(info.permissions));
+
+  const grant = await rawGrant(pds, user, scope);
+  const granted = grant.tokens.scope.split(' ');
+  assert.ok(granted.includes('atproto'));
+  assert.ok(granted.includes('repo:app.example.post'), grant.tokens.scope);
+  assert.ok(granted.includes(`rpc:app.example.getFeed?aud=${AUD.replace('#', '%23')}`), grant.tokens.scope);
+  assert.ok(!granted.some((g) => g.includes('app.other')), grant.tokens.scope);
+  assert.ok(!granted.some((g) => g.startsWith('include:')), grant.tokens.scope);
+
+  const write = (collection) => dpopXrpc(pds, grant, 'POST', 'com.atproto.repo.createRecord', {
+    body: { repo: user.did, collection, record: { $type: collection, text: 'hi', createdAt: new Date().toISOString() } },
+  });
+  assert.equal((await write('app.example.post')).status, 200);
+  const refused = await write('app.other.post');
+  assert.equal(refused.status, 403);
+  assert.equal((await write('app.example.like')).status, 403);
+
+  // the developer adds a collection to the set: the next refresh carries it, no new consent
+  await author.agent.com.atproto.repo.putRecord({
+    repo: author.did, collection: 'com.atproto.lexicon.schema', rkey: NSID,
+    record: schema('Full access', [...extra, { type: 'permission', resource: 'repo', collection: ['app.example.like'] }]),
+  });
+  await sleep(1200);
+  const refreshed = await asPost(pds, '/oauth/token', {
+    grant_type: 'refresh_token', client_id: grant.clientId, refresh_token: grant.tokens.refresh_token,
+  }, grant.key, { nonce: grant.nonce });
+  assert.equal(refreshed.status, 200, JSON.stringify(refreshed.body));
+  assert.ok(refreshed.body.scope.split(' ').includes('repo:app.example.like'), refreshed.body.scope);
+  grant.tokens = refreshed.body;
+  if (refreshed.nonce) grant.nonce = refreshed.nonce;
+  assert.equal((await write('app.example.like')).status, 200);
+});
+
+test('a client that includes a set that does not resolve is refused at PAR with invalid_scope', async () => {
+  const scope = 'atproto include:app.example.missingSet';
+  const redirectUri = 'http://127.0.0.1/cb';
+  const clientId = `http://localhost?${new URLSearchParams({ scope, redirect_uri: redirectUri })}`;
+  const { challenge } = pkce();
+  const par = await asPost(pds, '/oauth/par', {
+    client_id: clientId, response_type: 'code', code_challenge: challenge, code_challenge_method: 'S256',
+    redirect_uri: redirectUri, scope, state: 'st',
+  }, newKey());
+  assert.equal(par.status, 400);
+  assert.equal(par.body.error, 'invalid_scope');
+  assert.match(par.body.error_description, /app\.example\.missingSet/);
 });

@@ -1,6 +1,7 @@
 /* account_mail.c - the mails this server sends (token mails in plain text and HTML) and the
  * one call that sends any mail through the configured SMTP server (account_ops.h). */
 #include "api/account/account_ops.h"
+#include "api/account/totp.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -225,11 +226,45 @@ int account_mail_new_token(struct xrpc_req *rq, const char *did, const char *pur
 
 /* ---- sign-in codes --------------------------------------------------------------------- */
 
-int account_sign_in_factor(struct xrpc_req *rq, const char *did, const char *token)
+int account_sign_in_factor_kind(struct xrpc_req *rq, const char *did, enum account_factor *out)
 {
+    *out = ACCOUNT_FACTOR_NONE;
+    bool totp;
+    if (account_totp_enabled(rq->db, did, &totp)) {
+        return xrpc_fail(rq, 500, NULL, NULL);
+    }
+    if (totp) {
+        *out = ACCOUNT_FACTOR_TOTP;
+        return 0;
+    }
     struct account_email acct;
     int st = account_email_load(rq, did, &acct);
-    if (st || !acct.auth_factor || !acct.email) {
+    if (!st && acct.auth_factor && acct.email) {
+        *out = ACCOUNT_FACTOR_EMAIL;
+    }
+    return st;
+}
+
+int account_sign_in_factor(struct xrpc_req *rq, const char *did, const char *token)
+{
+    enum account_factor kind;
+    int st = account_sign_in_factor_kind(rq, did, &kind);
+    if (st || kind == ACCOUNT_FACTOR_NONE) {
+        return st;
+    }
+    if (kind == ACCOUNT_FACTOR_TOTP) {
+        if (!token || !*token) {
+            return xrpc_fail(rq, 401, "AuthFactorTokenRequired",
+                             "A code from your authenticator app is required");
+        }
+        bool ok;
+        if (account_totp_check(rq->db, did, token, &ok)) {
+            return xrpc_fail(rq, 500, NULL, NULL);
+        }
+        return ok ? 0 : xrpc_fail(rq, 400, "InvalidToken", "Token is invalid");
+    }
+    struct account_email acct;
+    if ((st = account_email_load(rq, did, &acct))) {
         return st;
     }
     if (!token || !*token) {

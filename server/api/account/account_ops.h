@@ -161,11 +161,25 @@ int account_token_fail(struct xrpc_req *rq, enum account_token_result result);
 
 /* ---- sign-in and sign-up helpers --------------------------------------------------------- */
 
-/* Email two-factor sign-in (createSession; the reference PDS lacks it, the Bluesky entryway
- * has it): nothing when the account has no emailAuthFactor. Otherwise a password login must
- * carry the emailed code: token NULL or empty mails a new code (ACCOUNT_TOKEN_2FA) and
- * answers 401 AuthFactorTokenRequired "A sign in code has been sent to your email address";
- * a wrong or expired code is 400 InvalidToken / ExpiredToken; a good one is used up.
+/* The second factor of password sign-ins (createSession and the sign-in pages; the reference
+ * PDS lacks it, the Bluesky entryway has the email code): a TOTP code when the account
+ * turned TOTP on (api/account/totp.h; it wins over the email code), else the emailed code
+ * when emailAuthFactor is set, else none. */
+enum account_factor {
+    ACCOUNT_FACTOR_NONE,
+    ACCOUNT_FACTOR_EMAIL,
+    ACCOUNT_FACTOR_TOTP,
+};
+/* 0 with *out, or 500 set. */
+int account_sign_in_factor_kind(struct xrpc_req *rq, const char *did, enum account_factor *out);
+
+/* Checks the second factor of a password login of did (token: what the user typed, as
+ * createSession's authFactorToken). No factor: 0. TOTP: token NULL or empty answers 401
+ * AuthFactorTokenRequired "A code from your authenticator app is required"; a wrong or
+ * already used code (or recovery code) is 400 InvalidToken "Token is invalid". Email:
+ * token NULL or empty mails a new code (ACCOUNT_TOKEN_2FA) and answers 401
+ * AuthFactorTokenRequired "A sign in code has been sent to your email address"; a wrong or
+ * expired code is 400 InvalidToken / ExpiredToken; a good one is used up.
  * 0 when the login may proceed, or the error status set. */
 int account_sign_in_factor(struct xrpc_req *rq, const char *did, const char *token);
 

@@ -79,8 +79,8 @@ static int age_from(const char *birth)
 int api_actor_get_preferences(struct xrpc_req *rq)
 {
     const struct auth *a;
-    int st = auth_access(rq, AUTH_STANDARD | AUTH_TAKENDOWN, &a);
-    if (st) {
+    int st = auth_access(rq, AUTH_STANDARD | AUTH_OAUTH | AUTH_TAKENDOWN, &a);
+    if (st || (st = api_proxy_permit(rq, a, "app.bsky.actor.getPreferences"))) {
         return st;
     }
     if (proxied_elsewhere(rq)) {
@@ -211,8 +211,8 @@ static enum err replace_prefs(struct xrpc_req *rq, const char *did, json_t *list
 int api_actor_put_preferences(struct xrpc_req *rq)
 {
     const struct auth *a;
-    int st = auth_access(rq, AUTH_STANDARD | AUTH_CHECK_TAKEDOWN, &a);
-    if (st) {
+    int st = auth_access(rq, AUTH_STANDARD | AUTH_OAUTH | AUTH_CHECK_TAKEDOWN, &a);
+    if (st || (st = api_proxy_permit(rq, a, "app.bsky.actor.putPreferences"))) {
         return st;
     }
     if (proxied_elsewhere(rq)) {

@@ -225,8 +225,9 @@ int raw_serve(struct xrpc_req *rq, const struct raw_method *m)
         rq->db = db_thread();
     }
     const struct auth *a;
-    int st = auth_access(rq, AUTH_STANDARD, &a);
-    if (st) {
+    /* the proxy's own check: an OAuth token needs rpc:<method> for the AppView (scopes) */
+    int st = auth_access(rq, AUTH_STANDARD | AUTH_OAUTH, &a);
+    if (st || (st = api_proxy_permit(rq, a, rq->nsid))) {
         return st;
     }
     struct proxy_call *c;

@@ -1,4 +1,5 @@
-/* auth.c - legacy session JWTs and admin auth, as the reference PDS checks them. */
+/* auth.c - legacy session JWTs, OAuth access tokens and admin auth, as the reference PDS
+ * checks them, and the one permission check every endpoint calls. */
 #include "api/common/auth.h"
 
 #include <stdlib.h>
@@ -12,6 +13,9 @@
 #include "core/syntax.h"
 #include "crypto/jwt.h"
 #include "config/config.h"
+#include "oauth/access_token.h"
+#include "oauth/resource.h"
+#include "oauth/scope_needed.h"
 
 static const char *const scope_names[] = {
     [AUTH_SCOPE_UNKNOWN] = "",
@@ -37,6 +41,25 @@ enum auth_scope auth_scope_parse(const char *s)
     }
     return AUTH_SCOPE_UNKNOWN;
 }
+
+/* What each legacy tier may do, in the scope model, so that legacy sessions go through the
+ * same permission checks as OAuth tokens. Every access tier holds every permission; what
+ * app passwords and taken-down sessions may not do is what the reference refuses them by
+ * tier, and so do we: the route's AUTH_* flags (a route of ACCESS_FULL refuses app
+ * passwords) and the list of privileged methods (server/service_auth.c). A signup-queued
+ * session holds identity and its email only. */
+#define FULL_SCOPES                                                                                \
+    "atproto transition:generic transition:chat.bsky transition:email"                             \
+    " account:email?action=manage account:repo?action=manage identity:*"
+static const char *const tier_scopes[] = {
+    [AUTH_SCOPE_UNKNOWN] = "",
+    [AUTH_SCOPE_ACCESS] = FULL_SCOPES,
+    [AUTH_SCOPE_APP_PASS_PRIVILEGED] = FULL_SCOPES,
+    [AUTH_SCOPE_APP_PASS] = FULL_SCOPES,
+    [AUTH_SCOPE_REFRESH] = "",
+    [AUTH_SCOPE_TAKENDOWN] = FULL_SCOPES,
+    [AUTH_SCOPE_SIGNUP_QUEUED] = "atproto transition:email",
+};
 
 static unsigned scope_flag(enum auth_scope s)
 {
@@ -83,6 +106,27 @@ static void set_auth_headers(struct xrpc_req *rq)
     xrpc_set_header(rq, "Vary", "Authorization");
 }
 
+/* Authorization: DPoP <token>: the OAuth resource-server checks, then the token's scope. */
+static int verify_oauth(struct xrpc_req *rq, const char *token, const struct auth **out)
+{
+    struct oauth_caller c;
+    int st = oauth_resource_check(rq, token, &c);
+    if (st) {
+        return st;
+    }
+    struct auth *a = arena_zalloc(rq->arena, sizeof(*a));
+    a->kind = AUTH_KIND_OAUTH;
+    a->did = c.did;
+    a->client_id = c.client_id;
+    if (scope_set_parse(rq->arena, bytes_str(c.scope), &a->perms) || !a->perms.atproto) {
+        return xrpc_fail(rq, 400, "InvalidToken", "OAuth token does not have \"atproto\" scope");
+    }
+    *out = a;
+    rq->auth = a;
+    rq->log.did = a->did;
+    return 0;
+}
+
 /* Verifies an HS256 session JWT of typ `typ` whose scope is allowed by `allowed`
  * (allowed == 0: exactly AUTH_SCOPE_REFRESH). */
 static int verify_bearer(struct xrpc_req *rq, const char *typ, unsigned allowed,
@@ -97,12 +141,21 @@ static int verify_bearer(struct xrpc_req *rq, const char *typ, unsigned allowed,
     if (!scheme) {
         return xrpc_fail(rq, 401, "AuthMissing", "Authentication Required");
     }
+    if (kind == AUTH_KIND_ACCESS && strcasecmp(scheme, "dpop") == 0) {
+        return verify_oauth(rq, token, out);
+    }
     if (strcasecmp(scheme, "bearer") != 0) {
         return xrpc_fail(rq, 400, "InvalidToken", "Unexpected authorization type");
     }
     const struct config *cfg = app_get()->cfg;
     struct jwt j;
     if (jwt_decode_hs256(bytes_str(token), bytes_str(cfg->jwt_secret), &j)) {
+        if (kind == AUTH_KIND_ACCESS && access_token_looks_bound(token)) {
+            /* 401, not the reference's 400: RFC 9449 §7.1 */
+            return oauth_resource_fail(rq, "invalid_token",
+                                       "DPoP-bound access tokens must be sent with the DPoP "
+                                       "authorization scheme and a DPoP proof");
+        }
         return xrpc_fail(rq, 400, "InvalidToken", "Token could not be verified");
     }
     int status = 0;
@@ -134,6 +187,9 @@ static int verify_bearer(struct xrpc_req *rq, const char *typ, unsigned allowed,
             a->did = arena_strndup(rq->arena, sub, strlen(sub));
             a->jti = jti ? arena_strndup(rq->arena, jti, strlen(jti)) : NULL;
             a->exp = exp;
+            if (scope_set_parse(rq->arena, bytes_str(tier_scopes[s]), &a->perms)) {
+                memset(&a->perms, 0, sizeof a->perms);
+            }
             *out = a;
             rq->auth = a;
             rq->log.did = a->did;
@@ -179,7 +235,15 @@ int auth_access(struct xrpc_req *rq, unsigned flags, const struct auth **out)
         scopes &= ~(unsigned)AUTH_TAKENDOWN;
     }
     int st = verify_bearer(rq, "at+jwt", scopes, AUTH_KIND_ACCESS, out);
-    return st ? st : check_status(rq, (*out)->did, flags);
+    if (!st) {
+        st = check_status(rq, (*out)->did, flags);
+    }
+    /* as the reference: the account's state first, then the route's refusal of OAuth */
+    if (!st && (*out)->kind == AUTH_KIND_OAUTH && !(flags & AUTH_OAUTH)) {
+        st = xrpc_fail(rq, 403, "Forbidden",
+                       "OAuth credentials are not supported for this endpoint");
+    }
+    return st;
 }
 
 int auth_refresh(struct xrpc_req *rq, const struct auth **out)
@@ -256,6 +320,77 @@ int auth_optional(struct xrpc_req *rq, unsigned flags, const struct auth **out)
         return auth_admin(rq, out);
     }
     return auth_access(rq, flags, out);
+}
+
+/* ---- the permission check ---- */
+
+static int missing(struct xrpc_req *rq, const char *scope)
+{
+    return xrpc_fail(rq, 403, "ScopeMissingError", "Missing required scope \"%s\"", scope);
+}
+
+int auth_permit_repo(struct xrpc_req *rq, const struct auth *a, const char *collection,
+                     unsigned actions)
+{
+    if (a->kind == AUTH_KIND_ADMIN) {
+        return 0;
+    }
+    /* one action at a time, so the message names the first one missing (putRecord: create) */
+    static const unsigned order[] = {SCOPE_REPO_CREATE, SCOPE_REPO_UPDATE, SCOPE_REPO_DELETE};
+    for (size_t i = 0; i < ARRAY_LEN(order); i++) {
+        if ((actions & order[i]) &&
+            !scope_allows_repo_write(&a->perms, bytes_str(collection), order[i])) {
+            return missing(rq, scope_needed_repo(rq->arena, collection, order[i]));
+        }
+    }
+    return 0;
+}
+
+int auth_permit_blob(struct xrpc_req *rq, const struct auth *a, const char *mime)
+{
+    if (a->kind == AUTH_KIND_ADMIN) {
+        return 0;
+    }
+    mime = mime ? mime : "";
+    if (!scope_allows_blob(&a->perms, bytes_str(mime))) {
+        size_t n = strcspn(mime, "; ");
+        return missing(rq, scope_needed_blob(rq->arena, arena_strndup(rq->arena, mime, n)));
+    }
+    return 0;
+}
+
+int auth_permit_rpc(struct xrpc_req *rq, const struct auth *a, const char *aud, const char *lxm)
+{
+    if (a->kind == AUTH_KIND_ADMIN) {
+        return 0;
+    }
+    if (!scope_allows_rpc(&a->perms, bytes_str(aud), bytes_str(lxm))) {
+        return missing(rq, scope_needed_rpc(rq->arena, aud, lxm));
+    }
+    return 0;
+}
+
+bool auth_allows_account(const struct auth *a, enum scope_account_attr attr,
+                         enum scope_account_action action)
+{
+    return a->kind == AUTH_KIND_ADMIN || scope_allows_account(&a->perms, attr, action);
+}
+
+int auth_permit_account(struct xrpc_req *rq, const struct auth *a, enum scope_account_attr attr,
+                        enum scope_account_action action)
+{
+    if (!auth_allows_account(a, attr, action)) {
+        return missing(rq, scope_needed_account(rq->arena, attr, action));
+    }
+    return 0;
+}
+
+int auth_permit_identity(struct xrpc_req *rq, const struct auth *a, enum scope_identity_attr attr)
+{
+    if (a->kind != AUTH_KIND_ADMIN && !scope_allows_identity(&a->perms, attr)) {
+        return missing(rq, scope_needed_identity(rq->arena, attr));
+    }
+    return 0;
 }
 
 enum err auth_sign_session(const char *did, enum auth_scope scope, const char *jti, int64_t now,

@@ -67,7 +67,8 @@ static int caller_of(struct xrpc_req *rq, enum api_read how, const struct auth *
     if (!xrpc_header(rq, "authorization")) {
         return 0;
     }
-    unsigned scopes = AUTH_STANDARD | (how == API_READ_OWNER_TAKENDOWN ? AUTH_TAKENDOWN : 0);
+    unsigned scopes =
+        AUTH_STANDARD | AUTH_OAUTH | (how == API_READ_OWNER_TAKENDOWN ? AUTH_TAKENDOWN : 0);
     return auth_optional(rq, scopes, a);
 }
 

@@ -84,7 +84,8 @@ int api_identity_update_handle(struct xrpc_req *rq)
     const struct auth *a;
     const char *handle;
     int st;
-    if ((st = auth_access(rq, AUTH_STANDARD | AUTH_CHECK_TAKEDOWN, &a)) ||
+    if ((st = auth_access(rq, AUTH_STANDARD | AUTH_OAUTH | AUTH_CHECK_TAKEDOWN, &a)) ||
+        (st = auth_permit_identity(rq, a, SCOPE_IDENTITY_HANDLE)) ||
         (st = input_require_object(rq)) || (st = input_str(rq, "handle", true, &handle))) {
         return st;
     }
@@ -101,7 +102,7 @@ int api_identity_update_handle(struct xrpc_req *rq)
 int api_identity_get_recommended_did_credentials(struct xrpc_req *rq)
 {
     const struct auth *a;
-    int st = auth_access(rq, AUTH_STANDARD, &a);
+    int st = auth_access(rq, AUTH_STANDARD | AUTH_OAUTH, &a);
     char key[SIGKEY_DID_KEY_MAX], rotation[SIGKEY_DID_KEY_MAX];
     if (st || (st = account_signing_did_key(rq, a->did, key))) {
         return st;
@@ -156,8 +157,9 @@ int api_identity_request_plc_operation_signature(struct xrpc_req *rq)
 {
     const struct auth *a;
     const char *email, *handle;
-    int st = auth_access(rq, AUTH_FULL | AUTH_TAKENDOWN, &a);
-    if (st || (st = account_email(rq, a->did, &email, &handle))) {
+    int st = auth_access(rq, AUTH_FULL | AUTH_TAKENDOWN | AUTH_OAUTH, &a);
+    if (st || (st = auth_permit_identity(rq, a, SCOPE_IDENTITY_ALL)) ||
+        (st = account_email(rq, a->did, &email, &handle))) {
         return st;
     }
     rq->log.did = a->did;
@@ -244,7 +246,8 @@ int api_identity_sign_plc_operation(struct xrpc_req *rq)
     const struct auth *a;
     const char *token;
     int st;
-    if ((st = auth_access(rq, AUTH_FULL | AUTH_TAKENDOWN, &a)) || (st = input_require_object(rq)) ||
+    if ((st = auth_access(rq, AUTH_FULL | AUTH_TAKENDOWN | AUTH_OAUTH, &a)) ||
+        (st = auth_permit_identity(rq, a, SCOPE_IDENTITY_ALL)) || (st = input_require_object(rq)) ||
         (st = input_str(rq, "token", false, &token))) {
         return st;
     }
@@ -341,7 +344,8 @@ int api_identity_submit_plc_operation(struct xrpc_req *rq)
     const struct auth *a;
     json_t *jop;
     int st;
-    if ((st = auth_access(rq, AUTH_STANDARD, &a)) || (st = input_require_object(rq)) ||
+    if ((st = auth_access(rq, AUTH_STANDARD | AUTH_OAUTH, &a)) ||
+        (st = auth_permit_identity(rq, a, SCOPE_IDENTITY_ALL)) || (st = input_require_object(rq)) ||
         (st = input_object(rq, "operation", true, &jop))) {
         return st;
     }

@@ -58,6 +58,15 @@ enum err api_proxy_appview_get(struct xrpc_req *rq, const char *iss, const char 
                                const char *const *params, size_t n_params,
                                struct buf *out) MUST_CHECK;
 
+struct auth;
+
+/* The permission check of a call to another service (reference computeProxyTo then
+ * assertRpc): the audience is the atproto-proxy header's "did#serviceId", or the service
+ * that serves lxm by default ("<AppView DID>#bsky_appview", "<moderation DID>
+ * #atproto_labeler"). 0 when a may call it (auth_permit_rpc), else the error set. With no
+ * service for lxm, 0: forwarding then fails with "No service configured". */
+int api_proxy_permit(struct xrpc_req *rq, const struct auth *a, const char *lxm);
+
 /* The router's fallback for NSIDs we do not serve (see proxy.c for which are forwarded
  * without a header), with its body callback. */
 int api_proxy(struct xrpc_req *rq);

@@ -95,8 +95,9 @@ static int upload_start(struct xrpc_req *rq, struct upload_sink **out)
     }
     struct upload_sink *s = arena_zalloc(rq->arena, sizeof *s);
     s->up.fd = -1;
-    int st = auth_access(rq, AUTH_STANDARD | AUTH_CHECK_TAKEDOWN, &s->auth);
-    if (st) {
+    int st = auth_access(rq, AUTH_STANDARD | AUTH_OAUTH | AUTH_CHECK_TAKEDOWN, &s->auth);
+    /* spec(permission): a blob: scope names the MIME types it may upload */
+    if (st || (st = auth_permit_blob(rq, s->auth, rq->content_type))) {
         return st;
     }
     s->limit = rq->cfg->blob_upload_limit;
@@ -306,7 +307,7 @@ int api_repo_list_missing_blobs(struct xrpc_req *rq)
     const char *cursor;
     int64_t limit;
     int st;
-    if ((st = auth_access(rq, AUTH_STANDARD, &a)) ||
+    if ((st = auth_access(rq, AUTH_STANDARD | AUTH_OAUTH, &a)) ||
         (st = xrpc_param_int(rq, "limit", 1, MISSING_BLOBS_MAX, MISSING_BLOBS_DEFAULT, &limit)) ||
         (st = xrpc_param_str(rq, "cursor", false, &cursor))) {
         return st;

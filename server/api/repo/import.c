@@ -90,8 +90,8 @@ static int import_start(struct xrpc_req *rq, struct import_sink **out)
         rq->db = db_thread(); /* body chunks arrive before the handler sets it */
     }
     struct import_sink *s = arena_zalloc(rq->arena, sizeof *s);
-    int st = auth_access(rq, AUTH_FULL | AUTH_CHECK_TAKEDOWN, &s->auth);
-    if (st) {
+    int st = auth_access(rq, AUTH_FULL | AUTH_OAUTH | AUTH_CHECK_TAKEDOWN, &s->auth);
+    if (st || (st = auth_permit_account(rq, s->auth, SCOPE_ACCOUNT_REPO, SCOPE_ACCOUNT_MANAGE))) {
         return st;
     }
     const struct config *cfg = rq->cfg;

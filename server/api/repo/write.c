@@ -156,11 +156,11 @@ static int run_writes(struct xrpc_req *rq, const char *did, struct repo_write *w
 }
 
 /* The authenticated caller and the `repo` input, which must name the caller. */
-static int writer(struct xrpc_req *rq, const char **did)
+static int writer(struct xrpc_req *rq, const char **did, const struct auth **out)
 {
     *did = NULL; /* set on every path: gcc cannot see that xrpc_fail never returns 0 */
-    const struct auth *a;
-    int st = auth_access(rq, AUTH_STANDARD, &a);
+    const struct auth *a = NULL;
+    int st = auth_access(rq, AUTH_STANDARD | AUTH_OAUTH, &a);
     const char *repo;
     if (st || (st = input_require_object(rq)) || (st = input_str(rq, "repo", true, &repo))) {
         return st;
@@ -176,6 +176,7 @@ static int writer(struct xrpc_req *rq, const char **did)
         }
     }
     *did = a->did;
+    *out = a;
     return 0;
 }
 
@@ -288,14 +289,16 @@ static int swap_record(struct xrpc_req *rq, json_t *obj, struct repo_write *w)
 /* com.atproto.repo.createRecord */
 int api_repo_create_record(struct xrpc_req *rq)
 {
-    const char *did, *collection, *rkey, *swap_commit, *status;
+    const char *did = NULL, *collection, *rkey, *swap_commit, *status;
     json_t *record;
+    const struct auth *a = NULL;
     int validate, st;
-    if ((st = writer(rq, &did)) || (st = input_str(rq, "collection", true, &collection)) ||
+    if ((st = writer(rq, &did, &a)) || (st = input_str(rq, "collection", true, &collection)) ||
         (st = input_str(rq, "rkey", false, &rkey)) ||
         (st = input_object(rq, "record", true, &record)) ||
         (st = input_str(rq, "swapCommit", false, &swap_commit)) ||
-        (st = validate_flag(rq, rq->json, &validate))) {
+        (st = validate_flag(rq, rq->json, &validate)) ||
+        (st = auth_permit_repo(rq, a, collection, SCOPE_REPO_CREATE))) {
         return st;
     }
     struct repo_write w = {.action = REPO_CREATE};
@@ -318,14 +321,17 @@ int api_repo_create_record(struct xrpc_req *rq)
 /* com.atproto.repo.putRecord */
 int api_repo_put_record(struct xrpc_req *rq)
 {
-    const char *did, *collection, *rkey, *swap_commit, *status;
+    const char *did = NULL, *collection, *rkey, *swap_commit, *status;
     json_t *record;
+    const struct auth *a = NULL;
     int validate, st;
-    if ((st = writer(rq, &did)) || (st = input_str(rq, "collection", true, &collection)) ||
+    /* putRecord may create or replace: it needs both (reference putRecord.ts) */
+    if ((st = writer(rq, &did, &a)) || (st = input_str(rq, "collection", true, &collection)) ||
         (st = input_str(rq, "rkey", true, &rkey)) ||
         (st = input_object(rq, "record", true, &record)) ||
         (st = input_str(rq, "swapCommit", false, &swap_commit)) ||
-        (st = validate_flag(rq, rq->json, &validate))) {
+        (st = validate_flag(rq, rq->json, &validate)) ||
+        (st = auth_permit_repo(rq, a, collection, SCOPE_REPO_CREATE | SCOPE_REPO_UPDATE))) {
         return st;
     }
     struct repo_write w = {.action = REPO_UPDATE};
@@ -350,11 +356,13 @@ int api_repo_put_record(struct xrpc_req *rq)
 /* com.atproto.repo.deleteRecord */
 int api_repo_delete_record(struct xrpc_req *rq)
 {
-    const char *did, *collection, *rkey, *swap_commit;
+    const char *did = NULL, *collection, *rkey, *swap_commit;
+    const struct auth *a = NULL;
     int st;
-    if ((st = writer(rq, &did)) || (st = input_str(rq, "collection", true, &collection)) ||
+    if ((st = writer(rq, &did, &a)) || (st = input_str(rq, "collection", true, &collection)) ||
         (st = input_str(rq, "rkey", true, &rkey)) ||
-        (st = input_str(rq, "swapCommit", false, &swap_commit))) {
+        (st = input_str(rq, "swapCommit", false, &swap_commit)) ||
+        (st = auth_permit_repo(rq, a, collection, SCOPE_REPO_DELETE))) {
         return st;
     }
     if (!syntax_nsid_valid(bytes_str(collection)) || !syntax_rkey_valid(bytes_str(rkey))) {
@@ -383,9 +391,10 @@ int api_repo_delete_record(struct xrpc_req *rq)
 /* com.atproto.repo.applyWrites */
 int api_repo_apply_writes(struct xrpc_req *rq)
 {
-    const char *did, *swap_commit;
+    const char *did = NULL, *swap_commit;
+    const struct auth *a = NULL;
     int validate, st;
-    if ((st = writer(rq, &did)) || (st = input_str(rq, "swapCommit", false, &swap_commit)) ||
+    if ((st = writer(rq, &did, &a)) || (st = input_str(rq, "swapCommit", false, &swap_commit)) ||
         (st = validate_flag(rq, rq->json, &validate))) {
         return st;
     }
@@ -406,6 +415,14 @@ int api_repo_apply_writes(struct xrpc_req *rq)
         const char *rkey = json_string_value(json_object_get(item, "rkey"));
         if (!json_is_object(item) || !type || !collection) {
             return xrpc_fail(rq, 400, "InvalidRequest", "Input/writes/%zu is not a valid write", i);
+        }
+        /* each write needs its own permission (reference applyWrites.ts) */
+        unsigned need = strcmp(type, AW "#create") == 0   ? SCOPE_REPO_CREATE
+                        : strcmp(type, AW "#update") == 0 ? SCOPE_REPO_UPDATE
+                        : strcmp(type, AW "#delete") == 0 ? SCOPE_REPO_DELETE
+                                                          : 0;
+        if (need && (st = auth_permit_repo(rq, a, collection, need))) {
+            return st;
         }
         struct repo_write *w = &writes[i];
         if (strcmp(type, AW "#create") == 0 || strcmp(type, AW "#update") == 0) {

@@ -80,7 +80,7 @@ int api_server_activate_account(struct xrpc_req *rq)
 int api_server_check_account_status(struct xrpc_req *rq)
 {
     const struct auth *a;
-    int st = auth_access(rq, AUTH_STANDARD | AUTH_TAKENDOWN, &a);
+    int st = auth_access(rq, AUTH_STANDARD | AUTH_OAUTH | AUTH_TAKENDOWN, &a);
     if (st) {
         return st;
     }

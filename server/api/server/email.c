@@ -67,8 +67,9 @@ int api_server_request_email_confirmation(struct xrpc_req *rq)
 {
     const struct auth *a;
     struct account_email acct;
-    int st = auth_access(rq, AUTH_STANDARD | AUTH_CHECK_TAKEDOWN, &a);
-    if (st || (st = account_email_load(rq, a->did, &acct))) {
+    int st = auth_access(rq, AUTH_STANDARD | AUTH_OAUTH | AUTH_CHECK_TAKEDOWN, &a);
+    if (st || (st = auth_permit_account(rq, a, SCOPE_ACCOUNT_EMAIL, SCOPE_ACCOUNT_MANAGE)) ||
+        (st = account_email_load(rq, a->did, &acct))) {
         return st;
     }
     if (!acct.email) {
@@ -88,7 +89,8 @@ int api_server_confirm_email(struct xrpc_req *rq)
     const char *email, *token;
     struct account_email acct;
     int st;
-    if ((st = auth_access(rq, AUTH_STANDARD | AUTH_CHECK_TAKEDOWN, &a)) ||
+    if ((st = auth_access(rq, AUTH_STANDARD | AUTH_OAUTH | AUTH_CHECK_TAKEDOWN, &a)) ||
+        (st = auth_permit_account(rq, a, SCOPE_ACCOUNT_EMAIL, SCOPE_ACCOUNT_MANAGE)) ||
         (st = input_require_object(rq)) || (st = input_str(rq, "email", true, &email)) ||
         (st = input_str(rq, "token", true, &token)) ||
         (st = account_email_load(rq, a->did, &acct))) {
@@ -115,13 +117,24 @@ int api_server_confirm_email(struct xrpc_req *rq)
 
 /* ---- email change ---------------------------------------------------------------------- */
 
+/* The reference refuses OAuth for changing the address, with its own words. */
+static int no_oauth(struct xrpc_req *rq, const struct auth *a)
+{
+    if (a->kind != AUTH_KIND_OAUTH) {
+        return 0;
+    }
+    return xrpc_fail(rq, 403, "Forbidden",
+                     "Use the account manager interface to update email address associated "
+                     "with an account");
+}
+
 /* com.atproto.server.requestEmailUpdate */
 int api_server_request_email_update(struct xrpc_req *rq)
 {
     const struct auth *a;
     struct account_email acct;
-    int st = auth_access(rq, AUTH_FULL | AUTH_CHECK_TAKEDOWN, &a);
-    if (st || (st = account_email_load(rq, a->did, &acct))) {
+    int st = auth_access(rq, AUTH_FULL | AUTH_OAUTH | AUTH_CHECK_TAKEDOWN, &a);
+    if (st || (st = no_oauth(rq, a)) || (st = account_email_load(rq, a->did, &acct))) {
         return st;
     }
     if (!acct.email) {
@@ -144,8 +157,9 @@ int api_server_update_email(struct xrpc_req *rq)
     const char *email, *token;
     struct account_email acct;
     int st;
-    if ((st = auth_access(rq, AUTH_FULL | AUTH_CHECK_TAKEDOWN, &a)) ||
-        (st = input_require_object(rq)) || (st = input_str(rq, "email", true, &email)) ||
+    if ((st = auth_access(rq, AUTH_FULL | AUTH_OAUTH | AUTH_CHECK_TAKEDOWN, &a)) ||
+        (st = no_oauth(rq, a)) || (st = input_require_object(rq)) ||
+        (st = input_str(rq, "email", true, &email)) ||
         (st = input_str(rq, "token", false, &token))) {
         return st;
     }

@@ -147,7 +147,7 @@ int api_server_get_service_auth(struct xrpc_req *rq)
     const char *aud, *lxm;
     int64_t exp;
     int st;
-    if ((st = auth_access(rq, AUTH_STANDARD | AUTH_TAKENDOWN, &a)) ||
+    if ((st = auth_access(rq, AUTH_STANDARD | AUTH_OAUTH | AUTH_TAKENDOWN, &a)) ||
         (st = xrpc_param_str(rq, "aud", true, &aud)) ||
         (st = xrpc_param_int(rq, "exp", INT64_MIN / 1000, INT64_MAX / 1000, 0, &exp)) ||
         (st = xrpc_param_str(rq, "lxm", false, &lxm))) {
@@ -162,7 +162,13 @@ int api_server_get_service_auth(struct xrpc_req *rq)
         (!lxm || strcmp(lxm, "com.atproto.server.createAccount") != 0)) {
         return xrpc_fail(rq, 400, "InvalidToken", "Bad token scope");
     }
-    bool privileged = a->scope == AUTH_SCOPE_ACCESS || a->scope == AUTH_SCOPE_APP_PASS_PRIVILEGED;
+    /* the one permission check: a service token for (aud, lxm) is a call to that service */
+    if ((st = auth_permit_rpc(rq, a, aud, lxm ? lxm : "*"))) {
+        return st;
+    }
+    /* OAuth tokens were judged by their scopes just now; legacy tiers also by the list */
+    bool privileged = a->kind == AUTH_KIND_OAUTH || a->scope == AUTH_SCOPE_ACCESS ||
+                      a->scope == AUTH_SCOPE_APP_PASS_PRIVILEGED;
     if (lxm && api_lxm_is_privileged(lxm) && !privileged) {
         return xrpc_fail(rq, 400, "InvalidRequest",
                          "insufficient access to request a service auth token for the following "

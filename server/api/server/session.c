@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "api/account/account_ops.h"
+#include "api/account/login.h"
 #include "api/server/server.h"
 #include "api/common/app.h"
 #include "api/common/input.h"
@@ -118,55 +119,6 @@ int server_session_fields(struct xrpc_req *rq, const char *did, json_t *body, bo
 
 /* ---- createSession --------------------------------------------------------------------- */
 
-struct login {
-    const char *did;
-    const char *password_hash; /* NULL: the account has no password */
-    bool takendown;
-};
-
-/* The account an identifier names: an email (has '@'), a DID or a handle, lower-cased as
- * the reference does. *found false when none. */
-static int login_lookup(struct xrpc_req *rq, const char *identifier, bool *found, struct login *out)
-{
-    *found = false;
-    size_t n = strlen(identifier);
-    char *id = arena_strndup(rq->arena, identifier, n);
-    for (size_t i = 0; i < n; i++) {
-        id[i] = (char)tolower((unsigned char)id[i]);
-    }
-    const char *where;
-    if (strchr(id, '@')) {
-        where = "lower(email) = $1";
-    } else if (strncmp(id, "did:", 4) == 0) {
-        if (!syntax_did_valid(bytes_str(id))) {
-            return 0;
-        }
-        where = "did = $1";
-    } else {
-        if (!syntax_handle_valid(bytes_str(id))) {
-            return 0;
-        }
-        where = "handle = $1";
-    }
-    char sql[256];
-    snprintf(sql, sizeof(sql),
-             "SELECT did, password_hash, takedown_ref IS NOT NULL FROM account WHERE %s", where);
-    struct db_params p;
-    db_params_init(&p);
-    db_param_text(&p, id);
-    PGresult *r;
-    if (db_query_in(rq->db, rq->arena, sql, &p, &r)) {
-        return xrpc_fail(rq, 500, NULL, NULL);
-    }
-    if (PQntuples(r) == 1) {
-        *found = true;
-        out->did = db_col_text(r, 0, 0);
-        out->password_hash = db_col_text(r, 0, 1);
-        out->takendown = db_col_bool(r, 0, 2);
-    }
-    return 0;
-}
-
 /* An app password of did matching pw: *name set (NULL when none). */
 static int app_password_lookup(struct xrpc_req *rq, const char *did, const char *pw,
                                const char **name, bool *privileged)
@@ -209,8 +161,8 @@ int api_server_create_session(struct xrpc_req *rq)
                          "Password too long. Consider resetting your password.");
     }
     bool found;
-    struct login acct = {0};
-    if ((st = login_lookup(rq, identifier, &found, &acct))) {
+    struct account_login acct = {0};
+    if ((st = account_login_lookup(rq, identifier, &found, &acct))) {
         return st;
     }
     if (!found || !acct.password_hash) {
@@ -258,7 +210,7 @@ int api_server_create_session(struct xrpc_req *rq)
 int api_server_get_session(struct xrpc_req *rq)
 {
     const struct auth *a;
-    int st = auth_access(rq, AUTH_STANDARD | AUTH_SIGNUP_QUEUED, &a);
+    int st = auth_access(rq, AUTH_STANDARD | AUTH_OAUTH | AUTH_SIGNUP_QUEUED, &a);
     if (st) {
         return st;
     }
@@ -274,6 +226,12 @@ int api_server_get_session(struct xrpc_req *rq)
         json_decref(body);
         return xrpc_fail(rq, 400, "InvalidRequest", "Could not find user info for account: %s",
                          a->did);
+    }
+    /* reference getSession.ts: the email only for credentials that may read it */
+    if (!auth_allows_account(a, SCOPE_ACCOUNT_EMAIL, SCOPE_ACCOUNT_READ)) {
+        json_object_del(body, "email");
+        json_object_del(body, "emailConfirmed");
+        json_object_del(body, "emailAuthFactor");
     }
     return xrpc_reply_json(rq, 200, body);
 }
