@@ -177,7 +177,7 @@ int cmd_serve(int argc, char **argv)
         goto out;
     }
     struct lexres_config lexicons = api_lexicon_resolver(&cfg); /* after app_init: its resolver */
-    oauth_include_configure(&lexicons); /* permission sets for include: scopes */
+    oauth_include_configure(&lexicons);  /* permission sets for include: scopes */
     if (blobsvc_start(&cfg) != ERR_OK) { /* the blob store and its sweeper */
         goto out;
     }

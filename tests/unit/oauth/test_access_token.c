@@ -1,6 +1,7 @@
 /* test_access_token.c - access tokens: what they carry, and what verification refuses
  * (another key, another audience or issuer, expiry, tampering); the scope a refused request
- * needed, in the reference's normal form; include: scopes refused while no Lexicon resolver is configured. */
+ * needed, in the reference's normal form; include: scopes refused while no Lexicon resolver is
+ * configured. */
 #include "unit/test.h"
 
 #include "config/config.h"
