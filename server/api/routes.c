@@ -5,6 +5,7 @@
 #include "api/bsky/bsky.h"
 #include "api/host/host.h"
 #include "api/identity/identity.h"
+#include "api/migrate/migrate.h"
 #include "api/proxy/proxy.h"
 #include "api/repo/repo.h"
 #include "api/server/server.h"
@@ -15,6 +16,7 @@
 static const struct route_table *const tables[] = {
     &api_host_routes,     &api_server_routes, &api_repo_routes, &api_sync_routes,
     &api_identity_routes, &api_admin_routes,  &api_bsky_routes, &web_routes,
+    &api_migrate_routes,
 };
 
 /* Methods we do not serve: the proxy forwards them or answers 501. It judges method and

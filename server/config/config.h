@@ -115,6 +115,12 @@ struct config {
     int64_t proxy_max_response_size;          /* PDS_PROXY_MAX_RESPONSE_SIZE, bytes */
     struct config_list oauth_trusted_clients; /* PDS_OAUTH_TRUSTED_CLIENTS */
 
+    /* Account migration (server/api/migrate) */
+    int migration_workers;                 /* PDS_MIGRATION_WORKERS: job threads per process */
+    int migration_blob_concurrency;        /* PDS_MIGRATION_BLOB_CONCURRENCY: blobs at once */
+    int64_t migration_requests_per_second; /* PDS_MIGRATION_REQUESTS_PER_SECOND; 0 = unpaced */
+    int64_t migration_timeout_ms;          /* PDS_MIGRATION_TIMEOUT: one call to the other host */
+
     /* Secrets: never log these. Set after config_load (generated in dev, see below). */
     char *jwt_secret;           /* PDS_JWT_SECRET */
     char *admin_password;       /* PDS_ADMIN_PASSWORD */
