@@ -161,7 +161,7 @@ static void remote_session_clear(struct remote_session *s)
 static int sign_in_old(struct xrpc_req *rq, const char *url, const char *did, const char *password,
                        const char *code, struct remote_session *out)
 {
-    json_t *body = json_pack("{s:s,s:s,s:s?}", "identifier", did, "password", password,
+    json_t *body = json_pack("{s:s,s:s,s:s*}", "identifier", did, "password", password,
                              "authFactorToken", code && *code ? code : NULL);
     char *text = json_dumps(body, JSON_COMPACT);
     json_decref(body);

@@ -192,7 +192,7 @@ void mig_step_create_account(struct mig_ctx *x, struct mig_result *r)
         mig_from_call(x, r, e ? e : ERR_INVALID, &f, &x->old, "asking for a sign-up token");
         return;
     }
-    json_t *body = json_pack("{s:s,s:s,s:s?,s:s?,s:s?}", "did", x->job.did, "handle",
+    json_t *body = json_pack("{s:s,s:s,s:s*,s:s*,s:s*}", "did", x->job.did, "handle",
                              x->job.new_handle, "email", x->job.email, "password",
                              x->job.sec.password, "inviteCode", x->job.invite_code);
     struct mig_call c;
