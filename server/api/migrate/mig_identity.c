@@ -85,9 +85,23 @@ void mig_step_plc_sign(struct mig_ctx *x, struct mig_result *r)
             json_array_insert_new(rot, 0, json_string(x->job.rotation_key));
         }
     }
+    /* a session expired now would answer like a wrong code (400 ExpiredToken): renew it
+     * first with a call that carries no code */
+    json_t *sess = NULL;
+    e = mig_peer_get(&x->old, "com.atproto.server.getSession", NULL, &sess, &f);
+    json_decref(sess);
+    if (e) {
+        json_decref(creds);
+        mig_from_call(x, r, e, &f, &x->old, "signing the identity change");
+        return;
+    }
     json_object_set_new(creds, "token", json_string(x->job.sec.plc_token));
     json_t *out = NULL;
-    e = mig_peer_post(&x->old, "com.atproto.identity.signPlcOperation", creds, &out, &f);
+    struct mig_call c;
+    mig_call_init(&c, "POST", "com.atproto.identity.signPlcOperation");
+    c.body = creds;
+    c.emailed_code = true;
+    e = mig_peer_call(&x->old, &c, &out, NULL, &f);
     json_object_del(creds, "token");
     json_decref(creds);
     json_t *op = json_object_get(out, "operation");

@@ -149,10 +149,13 @@ static enum err attempt(struct mig_peer *p, const struct mig_call *c, const char
     return e;
 }
 
-static bool expired_session(const struct mig_http_resp *r)
+static bool expired_session(const struct mig_call *c, const struct mig_http_resp *r)
 {
-    return r->status == 401 || (r->status == 400 && (strcmp(r->error, "ExpiredToken") == 0 ||
-                                                     strcmp(r->error, "InvalidToken") == 0));
+    if (r->status == 401) {
+        return true;
+    }
+    return !c->emailed_code && r->status == 400 &&
+           (strcmp(r->error, "ExpiredToken") == 0 || strcmp(r->error, "InvalidToken") == 0);
 }
 
 enum err mig_peer_call(struct mig_peer *p, const struct mig_call *c, json_t **out,
@@ -187,7 +190,7 @@ enum err mig_peer_call(struct mig_peer *p, const struct mig_call *c, json_t **ou
         if (e == ERR_TOO_LARGE) {
             break;
         }
-        if (e == ERR_OK && !p->self && !c->bearer && !c->no_auth && expired_session(r)) {
+        if (e == ERR_OK && !p->self && !c->bearer && !c->no_auth && expired_session(c, r)) {
             if (!refreshed && refresh_session(p)) {
                 refreshed = true;
                 i--; /* a refreshed session is not a failed try */
@@ -217,7 +220,14 @@ enum err mig_peer_call(struct mig_peer *p, const struct mig_call *c, json_t **ou
     }
     if (e == ERR_OK && r->status >= 200 && r->status < 300 && out) {
         *out = r->body.len ? json_loadb((const char *)r->body.ptr, r->body.len, 0, NULL) : NULL;
-        if (!*out) {
+        if (!*out && r->body.len) {
+            /* a JSON method answered with something else: garbage, not a refusal */
+            snprintf(f->error, sizeof f->error, "BadAnswer");
+            snprintf(f->message, sizeof f->message, "%s answered with something that is not JSON",
+                     c->nsid);
+            e = ERR_INVALID;
+            r->status = 0;
+        } else if (!*out) {
             *out = json_object();
         }
     }

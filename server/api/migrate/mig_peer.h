@@ -47,6 +47,9 @@ struct mig_call {
     json_t *body;       /* borrowed */
     const char *bearer; /* overrides the peer's own token (service auth), or NULL */
     bool no_auth;       /* send no Authorization at all */
+    /* the body carries an emailed code: 400 InvalidToken / ExpiredToken are about that code
+     * (the same names as for a session), so only 401 means the session */
+    bool emailed_code;
     /* raw transfers */
     const char *content_type;
     struct bytes raw;
@@ -73,7 +76,8 @@ void mig_call_init(struct mig_call *c, const char *method, const char *nsid);
 enum err mig_peer_call(struct mig_peer *p, const struct mig_call *c, json_t **out,
                        struct mig_http_resp *resp, struct mig_fail *f) MUST_CHECK;
 
-/* Shorthands for JSON calls. */
+/* Shorthands for JSON calls; mig_peer_post with body NULL sends no body (procedures
+ * without input). */
 enum err mig_peer_get(struct mig_peer *p, const char *nsid, const char *query, json_t **out,
                       struct mig_fail *f) MUST_CHECK;
 enum err mig_peer_post(struct mig_peer *p, const char *nsid, json_t *body, json_t **out,

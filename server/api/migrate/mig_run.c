@@ -8,10 +8,10 @@
 #include <time.h>
 
 #include "api/account/account_ops.h"
+#include "api/migrate/mig_lease.h"
 #include "api/migrate/mig_store.h"
 #include "config/config.h"
 
-#define KEEPALIVE_MS     4000 /* lease renewals: well inside MIG_LEASE_MS */
 #define PROGRESS_SAVE_MS 500
 #define REDO_MAX         3    /* the old repository moved on: copy again at most this often */
 
@@ -64,6 +64,9 @@ void mig_from_call(struct mig_ctx *x, struct mig_result *r, enum err e, const st
                  f->why);
         mig_again(r, "%s did not answer while %s (%s); trying again shortly.", name, what,
                   f->status ? "it failed" : "no answer");
+    } else if (strcmp(f->error, "BadAnswer") == 0) {
+        mig_fail(r, "BadAnswer", "%s sent an answer this server cannot read while %s (%s).", name,
+                 what, f->message);
     } else if (e == ERR_TOO_LARGE) {
         mig_fail(r, "TooLarge", "%s sent more than this server accepts while %s.", name, what);
     } else {
@@ -74,28 +77,12 @@ void mig_from_call(struct mig_ctx *x, struct mig_result *r, enum err e, const st
 
 bool mig_keepalive(struct mig_ctx *x)
 {
-    if (atomic_load(&x->stop)) {
-        return false;
-    }
+    /* the lease itself is renewed by the process's lease keeper (mig_lease.c), which sets
+     * x->stop when it is lost; here a long step only looks whether it should stop */
     if (x->shutdown && atomic_load(x->shutdown)) {
         atomic_store(&x->stop, true);
-        return false;
     }
-    int64_t now = now_ms();
-    if (now - x->renewed_ms < KEEPALIVE_MS) {
-        return true;
-    }
-    bool held = false;
-    if (mig_store_renew(x->db, x->job.id, x->owner, &held) != ERR_OK) {
-        return true; /* the database blinked: try again at the next call; the lease holds */
-    }
-    x->renewed_ms = now;
-    if (!held) {
-        log_info(&x->log, "migration %lld: lease lost (cancelled, or taken over); stopping",
-                 (long long)x->job.id);
-        atomic_store(&x->stop, true);
-    }
-    return held;
+    return !atomic_load(&x->stop);
 }
 
 void mig_progress(struct mig_ctx *x, const char *key, json_t *value, bool force)
@@ -309,7 +296,6 @@ void mig_run_job(struct db *db, const struct config *cfg, int64_t id, const char
     x->cfg = cfg;
     x->owner = owner;
     x->shutdown = shutdown;
-    x->renewed_ms = now_ms();
     atomic_init(&x->stop, false);
     mig_job_init(&x->job);
     if (mig_store_load(db, id, &x->job) != ERR_OK) {
@@ -321,6 +307,7 @@ void mig_run_job(struct db *db, const struct config *cfg, int64_t id, const char
         }
         goto out;
     }
+    mig_lease_hold(id, owner, &x->stop);
     x->log.did = x->job.did;
     x->log.action = "migrating an account";
     setup_peers(x);
@@ -340,6 +327,7 @@ void mig_run_job(struct db *db, const struct config *cfg, int64_t id, const char
         mig_cleanup_cancelled(db, &now);
     }
     mig_job_clear(&now);
+    mig_lease_drop(id);
 out:
     if (mig_store_release(db, id, owner) != ERR_OK) {
         log_warn(NULL, "migration %lld: could not give its lease back", (long long)id);

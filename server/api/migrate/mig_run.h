@@ -33,7 +33,6 @@ struct mig_ctx {
     const char *owner;              /* the lease owner id */
     atomic_bool stop;               /* lease lost or process stopping: wind down */
     const atomic_bool *shutdown;    /* the process is stopping */
-    int64_t renewed_ms;             /* last lease renewal (monotonic) */
     int64_t progress_ms;            /* last progress save */
 };
 
@@ -63,8 +62,8 @@ void mig_again(struct mig_result *r, const char *fmt, ...) PRINTF_LIKE(2, 3);
 void mig_from_call(struct mig_ctx *x, struct mig_result *r, enum err e, const struct mig_fail *f,
                    const struct mig_peer *host, const char *what);
 
-/* Keeps the lease (renewed at most every few seconds); false when it was lost (x->stop is
- * then set). Call often during long steps. */
+/* False when the job should stop: its lease was lost (the lease keeper sets x->stop) or the
+ * process is stopping. Call often during long steps. */
 bool mig_keepalive(struct mig_ctx *x);
 /* Sets progress[key] = value (stolen) and saves progress at most every 500 ms (force:
  * now). */

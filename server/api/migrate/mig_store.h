@@ -12,7 +12,7 @@
 #include "db/db.h"
 #include "repo/inventory.h"
 
-#define MIG_LEASE_MS        15000 /* a job's lease; a dead worker's job waits this long */
+#define MIG_LEASE_MS         10000 /* a job's lease; a dead worker's job waits this long */
 #define MIG_ACCESS_TOKEN_LEN 43   /* base64url of 32 random bytes: the page's job token */
 
 /* Creates a job in state preflight with its sealed secrets and the sha256 of access_token

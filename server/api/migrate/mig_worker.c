@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "api/migrate/mig_lease.h"
 #include "api/migrate/mig_pace.h"
 #include "api/migrate/mig_run.h"
 #include "api/migrate/mig_store.h"
@@ -82,6 +83,10 @@ enum err migrate_start(const struct config *cfg, const char *db_url)
     atomic_store(&stopping, false);
     int n = cfg->migration_workers;
     n = n < 0 ? 0 : n > WORKERS_MAX ? WORKERS_MAX : n;
+    if (n > 0 && mig_lease_start(db_url) != ERR_OK) {
+        log_error(NULL, "could not start the migration lease keeper");
+        return ERR_INTERNAL;
+    }
     char host[64] = "";
     gethostname(host, sizeof host - 1);
     for (int i = 0; i < n; i++) {
@@ -118,4 +123,5 @@ void migrate_stop(void)
         }
     }
     nworkers = 0;
+    mig_lease_stop();
 }

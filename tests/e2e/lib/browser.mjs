@@ -2,7 +2,6 @@
 // the flags this sandbox needs, and screenshots kept for a person to look at:
 //   build/screenshots/<suite>/<nn>-<name>.png   (PDS_E2E_SCREENSHOTS overrides the folder)
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { repoRoot } from './util.mjs';
@@ -18,14 +17,14 @@ export const DESKTOP = { viewport: { width: 1280, height: 900 } };
  * that a page loaded cleanly (a CSP violation shows up there).
  */
 export async function startBrowser(suite) {
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pds-chromium-'));
+  // playwright refuses --user-data-dir in launch(); it gives each launch a fresh profile
+  // directory of its own, which is what the flag was for
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: [
       '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      `--user-data-dir=${userDataDir}`,
     ],
   });
   const dir = path.resolve(process.env.PDS_E2E_SCREENSHOTS || path.join(repoRoot, 'build/screenshots'), suite);
@@ -52,7 +51,6 @@ export async function startBrowser(suite) {
     },
     async close() {
       await browser.close();
-      fs.rmSync(userDataDir, { recursive: true, force: true });
     },
   };
 }

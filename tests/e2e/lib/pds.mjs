@@ -21,7 +21,7 @@ export function pdsBinary() {
  * Starts `pds serve` with a temp data directory, a free port and a new database.
  * opts.plcUrl: the PLC directory; opts.env: extra or overriding environment variables.
  * Returns { url, port, hostname, did?, dataDir, logFile, dbUrl, adminPassword, proc,
- *           agent(), adminAuth(), logTail(n), stop() }.
+ *           agent(), adminAuth(), logTail(n), kill(), restart(), stop() }.
  */
 export async function startPds({ plcUrl, env = {}, startTimeoutMs = 30000 } = {}) {
   if (!plcUrl) throw new Error('startPds: plcUrl is required');
@@ -55,14 +55,30 @@ export async function startPds({ plcUrl, env = {}, startTimeoutMs = 30000 } = {}
     PDS_SERVICE_HANDLE_DOMAINS: '.test',
     ...env,
   };
-  const log = fs.openSync(logFile, 'a');
-  const proc = spawn(bin, ['serve'], { env: childEnv, stdio: ['ignore', log, log], cwd: workDir });
-  fs.closeSync(log);
-  let exited = null;
-  const exitPromise = once(proc, 'exit').then(([code, signal]) => {
-    exited = { code, signal };
-    return exited;
-  });
+  let proc, exited, exitPromise;
+  const launch = () => {
+    const log = fs.openSync(logFile, 'a');
+    proc = spawn(bin, ['serve'], { env: childEnv, stdio: ['ignore', log, log], cwd: workDir });
+    fs.closeSync(log);
+    exited = null;
+    exitPromise = once(proc, 'exit').then(([code, signal]) => {
+      exited = { code, signal };
+      return exited;
+    });
+  };
+  launch();
+  const waitHealthy = () =>
+    waitFor(
+      async () => {
+        const res = await fetch(`${url}/xrpc/_health`, { signal: AbortSignal.timeout(2000) });
+        return res.ok;
+      },
+      {
+        timeoutMs: startTimeoutMs,
+        what: `pds health on port ${port}`,
+        abort: () => exited && `pds exited early (code ${exited.code}, signal ${exited.signal})`,
+      },
+    );
 
   const url = `http://localhost:${port}`;
   let stopped = false;
@@ -77,7 +93,9 @@ export async function startPds({ plcUrl, env = {}, startTimeoutMs = 30000 } = {}
     dbName: db.name,
     adminPassword: ADMIN_PASSWORD,
     rotationKey,
-    proc,
+    get proc() {
+      return proc;
+    },
     /** A fresh unauthenticated AtpAgent for this server. */
     agent() {
       return new AtpAgent({ service: url });
@@ -91,6 +109,19 @@ export async function startPds({ plcUrl, env = {}, startTimeoutMs = 30000 } = {}
     },
     get exited() {
       return exited;
+    },
+    /** SIGKILL now (a crash: nothing is cleaned up), and wait for the exit. */
+    async kill() {
+      if (!exited) {
+        proc.kill('SIGKILL');
+        await exitPromise;
+      }
+    },
+    /** Starts the same server again (same port, database, data and secrets) after kill(). */
+    async restart() {
+      if (!exited) throw new Error('restart: the server is still running');
+      launch();
+      await waitHealthy();
     },
     /** SIGTERM, wait (SIGKILL after 10 s), drop the database, remove the data directory. */
     async stop({ keepFiles = !!process.env.PDS_E2E_KEEP } = {}) {
@@ -109,17 +140,7 @@ export async function startPds({ plcUrl, env = {}, startTimeoutMs = 30000 } = {}
   };
 
   try {
-    await waitFor(
-      async () => {
-        const res = await fetch(`${url}/xrpc/_health`, { signal: AbortSignal.timeout(2000) });
-        return res.ok;
-      },
-      {
-        timeoutMs: startTimeoutMs,
-        what: `pds health on port ${port}`,
-        abort: () => exited && `pds exited early (code ${exited.code}, signal ${exited.signal})`,
-      },
-    );
+    await waitHealthy();
   } catch (err) {
     await pds.stop({ keepFiles: true }).catch(() => {});
     err.message += `\n--- pds log (${logFile}) ---\n${pds.logTail()}`;

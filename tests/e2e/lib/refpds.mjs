@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import dnsPromises from 'node:dns/promises';
-import { createRequire } from 'node:module';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { AtpAgent } from '@atproto/api';
 import { Secp256k1Keypair } from '@atproto/crypto';
@@ -30,6 +30,9 @@ async function loadPackage() {
 /** Points Node's DNS (the reference's handle resolution) at a test DNS server "ip:port". */
 export function setDnsServer(server) {
   dnsPromises.setServers([server]);
+  // setServers rebinds the CommonJS exports to a new resolver; the ES module namespace the
+  // reference imports (`import * as dns`) keeps the old functions until synced
+  syncBuiltinESMExports();
 }
 
 /**
