@@ -37,9 +37,10 @@ CREATE TABLE migration_job (
     updated_at    timestamptz NOT NULL DEFAULT now(),
     finished_at   timestamptz
 );
--- One open migration per DID: a second one started while one runs is refused.
+-- One open migration per DID (a failed one stays open until retried to its end or
+-- cancelled: it may hold a half-made account): a second one is refused.
 CREATE UNIQUE INDEX migration_job_open_did_idx ON migration_job (did)
-    WHERE state NOT IN ('done', 'failed', 'cancelled');
+    WHERE state NOT IN ('done', 'cancelled');
 CREATE INDEX migration_job_runnable_idx ON migration_job (next_run_at)
     WHERE state IN ('preflight', 'running');
 

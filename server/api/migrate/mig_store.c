@@ -227,8 +227,8 @@ enum err mig_store_find(struct db *db, const char *did, bool open_only, int64_t 
     PGresult *r;
     enum err e = db_query(db,
                           "SELECT id FROM migration_job WHERE did = $1 AND (NOT $2 OR state NOT IN"
-                          " ('done', 'failed', 'cancelled'))"
-                          " ORDER BY (state NOT IN ('done', 'failed', 'cancelled')) DESC, id DESC"
+                          " ('done', 'cancelled'))"
+                          " ORDER BY (state NOT IN ('done', 'cancelled')) DESC, id DESC"
                           " LIMIT 1",
                           &p, &r);
     if (e) {

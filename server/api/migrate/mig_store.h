@@ -23,7 +23,8 @@ enum err mig_store_create(struct db *db, const struct mig_job *j, const char *ac
 /* Loads job id with its completed steps and unsealed secrets. ERR_NOT_FOUND. */
 enum err mig_store_load(struct db *db, int64_t id, struct mig_job *out) MUST_CHECK;
 
-/* The open job (not done, failed or cancelled) of did, or the newest one if none is open;
+/* The open job (not done or cancelled: a failed one may be retried) of did, or the newest
+ * one if none is open;
  * ERR_NOT_FOUND when did has no job at all. */
 enum err mig_store_find(struct db *db, const char *did, bool open_only, int64_t *id) MUST_CHECK;
 
