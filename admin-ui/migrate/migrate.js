@@ -141,7 +141,7 @@ function renderChecks(job) {
     ul.append(li);
   }
   const summary = el('li', null, { class: 'check ok' });
-  summary.append(el('span', 'ⓘ', { class: 'mark', 'aria-hidden': 'true' }),
+  summary.append(el('span', '•', { class: 'mark', 'aria-hidden': 'true' }),
     el('span', `${job.plan.records} records, ${job.plan.blobs} files (${bytes(job.plan.blobBytes)}), repository ${bytes(job.plan.carBytes)}.`));
   ul.append(summary);
 }
@@ -181,10 +181,20 @@ function renderPlan(ctx, job) {
   }
   const ol = $('plan-steps');
   if (!ol.children.length) {
-    for (const s of job.steps.filter((x) => x.name !== 'preflight')) ol.append(el('li', STEP_LABELS[s.name] || s.name));
-    ol.append(el('li', 'Nothing is switched off anywhere until the check before step 6 has passed. Until the identity moves you can cancel, and your current account stays as it is.', { class: 'muted' }));
+    const oldHost = ctx.direction === 'in' ? job.oldHost : 'this server';
+    for (const s of job.steps.filter((x) => x.name !== 'preflight')) {
+      if (s.name === 'plc_sign') {
+        ol.append(el('li', 'Offer you a recovery key that only you hold (optional)'),
+          el('li', `${oldHost} emails you a code, and you type it here`));
+      }
+      ol.append(el('li', STEP_LABELS[s.name] || s.name));
+    }
+    ol.after(el('p', 'Nothing is switched off anywhere before the check of step 5 has passed. Until your identity moves you can cancel, and your current account stays as it is.', { class: 'muted', id: 'plan-note' }));
   }
   const acts = $('plan-actions');
+  if (!plan.ok && !document.getElementById('plan-blocked')) {
+    acts.before(el('p', 'A check marked ✗ did not pass, so this move cannot start. Nothing has changed anywhere.', { class: 'notice error', id: 'plan-blocked', role: 'alert' }));
+  }
   if (!acts.children.length) {
     const go = el('button', 'Start the move', { type: 'button', id: 'start' });
     go.disabled = !plan.ok;
@@ -217,8 +227,9 @@ function renderProgress(ctx, job) {
     `Bytes: ${bytes(b.doneBytes || 0)} of ${bytes(b.totalBytes || plan.blobBytes || 0)}${left}`);
   const ol = $('steps');
   ol.replaceChildren();
+  const at = job.state === 'running' ? pr.step || job.step : job.step;
   for (const s of job.steps) {
-    const current = !s.done && job.step === s.name && job.state !== 'done';
+    const current = !s.done && at === s.name && job.state !== 'done';
     const cls = s.done ? 'done' : current ? (job.state === 'failed' ? 'failed' : 'current') : 'todo';
     const li = el('li', null, { class: `step ${cls}`, 'data-step': s.name });
     li.append(el('span', s.done ? '✓' : current ? (job.state === 'failed' ? '✗' : '…') : '', { class: 'mark', 'aria-hidden': 'true' }),
