@@ -27,7 +27,7 @@ void inventory_clear(struct inventory *inv)
 struct reader {
     struct inventory *inv;
     struct blockmap blocks;
-    struct blockmap seen_blobs; /* CIDs only: the distinct blobs */
+    struct blockmap seen_blobs; /* the distinct blobs: CID -> index in inv->blobs */
     struct cid root;
     int nroots;
     struct arena tmp; /* one record's decoded value at a time */
@@ -54,18 +54,28 @@ static enum err on_block(void *ctx, const struct cid *cid, struct bytes data)
 static enum err add_blob(struct reader *r, const struct cid *cid, int64_t size)
 {
     struct inventory *inv = r->inv;
-    if (blockmap_has(&r->seen_blobs, cid)) {
+    size = size < 0 ? 0 : size;
+    const struct blockmap_entry *seen = blockmap_get(&r->seen_blobs, cid);
+    if (seen) {
+        /* the same blob again: a legacy ref states no size, a typed one does */
+        size_t at;
+        memcpy(&at, seen->data, sizeof at);
+        if (size > inv->blobs[at].size) {
+            inv->blob_bytes += size - inv->blobs[at].size;
+            inv->blobs[at].size = size;
+            inv->largest_blob = size > inv->largest_blob ? size : inv->largest_blob;
+        }
         return ERR_OK;
     }
     if (inv->nblobs >= INVENTORY_BLOBS_MAX) {
         return ERR_TOO_LARGE;
     }
-    blockmap_put(&r->seen_blobs, cid, bytes_of(NULL, 0));
+    size_t at = inv->nblobs;
+    blockmap_put(&r->seen_blobs, cid, bytes_of(&at, sizeof at));
     if (inv->nblobs == inv->_cap) {
         inv->_cap = inv->_cap ? inv->_cap * 2 : 64;
         inv->blobs = xrealloc(inv->blobs, inv->_cap * sizeof *inv->blobs);
     }
-    size = size < 0 ? 0 : size;
     inv->blobs[inv->nblobs++] = (struct inventory_blob){*cid, size};
     inv->blob_bytes += size;
     if (size > inv->largest_blob) {
