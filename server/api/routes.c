@@ -14,9 +14,9 @@
 #include "web/page.h"
 
 static const struct route_table *const tables[] = {
-    &api_host_routes,     &api_server_routes, &api_repo_routes, &api_sync_routes,
-    &api_identity_routes, &api_admin_routes,  &api_bsky_routes, &web_routes,
-    &api_migrate_routes,
+    &api_host_routes, &api_server_routes,   &api_repo_routes,
+    &api_sync_routes, &api_identity_routes, &api_admin_routes,
+    &api_bsky_routes, &web_routes,          &api_migrate_routes,
 };
 
 /* Methods we do not serve: the proxy forwards them or answers 501. It judges method and

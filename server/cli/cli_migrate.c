@@ -10,9 +10,9 @@
 
 #include "cli/cli.h"
 
-#define POLL_MS        1000
-#define WAIT_MAX_S     (60 * 60) /* an hour at most, for a large repository */
-#define OPEN_LISTED    20
+#define POLL_MS     1000
+#define WAIT_MAX_S  (60 * 60) /* an hour at most, for a large repository */
+#define OPEN_LISTED 20
 
 static const char *jstr(json_t *o, const char *key)
 {
@@ -52,8 +52,7 @@ static bool settled(json_t *job, bool after_token)
         /* after a code was given, waiting again means it was refused */
         return !after_token || strcmp(jstr(job, "errorCode"), "WrongToken") == 0;
     }
-    return strcmp(st, "failed") == 0 || strcmp(st, "done") == 0 ||
-           strcmp(st, "cancelled") == 0 ||
+    return strcmp(st, "failed") == 0 || strcmp(st, "done") == 0 || strcmp(st, "cancelled") == 0 ||
            (strcmp(st, "confirm") == 0 &&
             !json_is_true(json_object_get(json_object_get(job, "plan"), "ok")));
 }

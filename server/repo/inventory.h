@@ -32,8 +32,8 @@ struct inventory {
     uint64_t car_bytes;
     struct inventory_blob *blobs; /* distinct CIDs, in first-seen order; owned */
     size_t nblobs, _cap;
-    int64_t blob_bytes;   /* sum of the blobs' sizes */
-    int64_t largest_blob; /* the largest size */
+    int64_t blob_bytes;          /* sum of the blobs' sizes */
+    int64_t largest_blob;        /* the largest size */
     char why[INVENTORY_WHY_MAX]; /* set on failure */
 };
 

@@ -129,8 +129,7 @@ static int check_handle(struct xrpc_req *rq, const struct mig_job *j, const char
         }
         size_t front = n - m;
         if (memchr(handle, '.', front)) {
-            return xrpc_fail(rq, 400, "InvalidHandle", "Choose a name without dots before %s",
-                             dom);
+            return xrpc_fail(rq, 400, "InvalidHandle", "Choose a name without dots before %s", dom);
         }
         if (front < HANDLE_FRONT_MIN || front > HANDLE_FRONT_MAX) {
             return xrpc_fail(rq, 400, "InvalidHandle",
@@ -226,8 +225,8 @@ int mig_action_request_token(struct xrpc_req *rq, int64_t id)
         st = xrpc_fail(rq, 401, "SignInAgain", "The sign-in at %s has expired; sign in again",
                        old.url);
     } else if (e == ERR_UPSTREAM) {
-        st = xrpc_fail(rq, 502, "OldHostUnreachable",
-                       "%s did not answer. Try again in a moment.", old.self ? "This server" : old.url);
+        st = xrpc_fail(rq, 502, "OldHostUnreachable", "%s did not answer. Try again in a moment.",
+                       old.self ? "This server" : old.url);
     } else if (e) {
         st = xrpc_fail(rq, 400, f.error[0] ? f.error : "Refused", "%s refused to send the code: %s",
                        old.self ? "This server" : old.url, f.message[0] ? f.message : f.error);
@@ -297,19 +296,21 @@ int mig_action_retry(struct xrpc_req *rq, int64_t id)
 {
     const char *from = NULL;
     int st;
-    if (rq->json && ((st = input_require_object(rq)) || (st = input_str(rq, "from", false, &from)))) {
+    if (rq->json &&
+        ((st = input_require_object(rq)) || (st = input_str(rq, "from", false, &from)))) {
         return st;
     }
     enum mig_step s = from ? mig_step_parse(from) : MIG_STEP_COUNT;
     if (from && s != MIG_STEP_IMPORT_REPO && s != MIG_STEP_BLOBS) {
-        return xrpc_fail(rq, 400, "InvalidRequest", "Only the repository or the blobs can be redone");
+        return xrpc_fail(rq, 400, "InvalidRequest",
+                         "Only the repository or the blobs can be redone");
     }
     struct mig_job j;
     if ((st = load(rq, id, &j))) {
         return st;
     }
-    bool again = in_state(&j, MIG_STATE_FAILED) ||
-                 (in_state(&j, MIG_STATE_RUNNING) && j.attempts > 0);
+    bool again =
+        in_state(&j, MIG_STATE_FAILED) || (in_state(&j, MIG_STATE_RUNNING) && j.attempts > 0);
     if (!again) {
         mig_job_clear(&j);
         return xrpc_fail(rq, 409, "WrongState", "This migration has not stopped");

@@ -22,8 +22,8 @@
 #include "core/syntax.h"
 #include "identity/resolver.h"
 
-#define LIST_DEFAULT 50
-#define LIST_MAX     500
+#define LIST_DEFAULT       50
+#define LIST_MAX           500
 #define SIGN_IN_TIMEOUT_MS 20000
 
 static int admin(struct xrpc_req *rq)
@@ -57,11 +57,10 @@ int mig_admin_list(struct xrpc_req *rq)
         json_decref(jobs);
         return xrpc_fail(rq, 500, NULL, NULL);
     }
-    json_t *counts = json_pack("{s:I,s:I,s:I,s:I,s:I}", "active", (json_int_t)db_col_i64(r, 0, 0),
-                               "awaitingToken", (json_int_t)db_col_i64(r, 0, 1), "failed",
-                               (json_int_t)db_col_i64(r, 0, 2), "done",
-                               (json_int_t)db_col_i64(r, 0, 3), "cancelled",
-                               (json_int_t)db_col_i64(r, 0, 4));
+    json_t *counts = json_pack(
+        "{s:I,s:I,s:I,s:I,s:I}", "active", (json_int_t)db_col_i64(r, 0, 0), "awaitingToken",
+        (json_int_t)db_col_i64(r, 0, 1), "failed", (json_int_t)db_col_i64(r, 0, 2), "done",
+        (json_int_t)db_col_i64(r, 0, 3), "cancelled", (json_int_t)db_col_i64(r, 0, 4));
     return xrpc_reply_json(rq, 200, json_pack("{s:o,s:o}", "jobs", jobs, "counts", counts));
 }
 
@@ -73,7 +72,7 @@ static int id_param(struct xrpc_req *rq, int64_t *id)
         return 0;
     }
     return xrpc_param_int(rq, "id", 1, INT64_MAX, 0, id) ? 400
-           : *id > 0 ? 0
+           : *id > 0                                     ? 0
                      : xrpc_fail(rq, 400, "InvalidRequest", "Params must have the property \"id\"");
 }
 
@@ -110,8 +109,8 @@ static int sign_in(struct xrpc_req *rq, const char *url, const char *did, const 
         free(text);
     }
     free(u);
-    json_t *s = !e && r.status == 200 ? json_loadb((const char *)r.body.ptr, r.body.len, 0, NULL)
-                                      : NULL;
+    json_t *s =
+        !e && r.status == 200 ? json_loadb((const char *)r.body.ptr, r.body.len, 0, NULL) : NULL;
     const char *a = json_string_value(json_object_get(s, "accessJwt"));
     const char *f = json_string_value(json_object_get(s, "refreshJwt"));
     int st = 0;
@@ -191,8 +190,8 @@ int mig_admin_create_inbound(struct xrpc_req *rq)
             return xrpc_fail(rq, 400, "InvalidUrl", "%s", why);
         }
         if (strcmp(want, pds) != 0) {
-            return xrpc_fail(rq, 400, "NotHostedThere",
-                             "%s is hosted at %s, not at %s", handle, pds, want);
+            return xrpc_fail(rq, 400, "NotHostedThere", "%s is hosted at %s, not at %s", handle,
+                             pds, want);
         }
     }
     if (strcmp(pds, rq->cfg->public_url) == 0) {

@@ -122,9 +122,9 @@ int mig_api_lookup(struct xrpc_req *rq)
         did_doc_clear(&doc);
         return xrpc_fail(rq, 400, "NoPds", "This identity names no PDS");
     }
-    json_t *out = json_pack("{s:s,s:s?,s:s,s:b}", "did", did, "handle", doc.handle, "pds",
-                            doc.pds_endpoint, "here",
-                            strcmp(doc.pds_endpoint, rq->cfg->public_url) == 0);
+    json_t *out =
+        json_pack("{s:s,s:s?,s:s,s:b}", "did", did, "handle", doc.handle, "pds", doc.pds_endpoint,
+                  "here", strcmp(doc.pds_endpoint, rq->cfg->public_url) == 0);
     did_doc_clear(&doc);
     return xrpc_reply_json(rq, 200, out);
 }
@@ -183,8 +183,8 @@ static int sign_in_old(struct xrpc_req *rq, const char *url, const char *did, co
     }
     free(u);
     int st = 0;
-    json_t *j = !e && r.status == 200 ? json_loadb((const char *)r.body.ptr, r.body.len, 0, NULL)
-                                      : NULL;
+    json_t *j =
+        !e && r.status == 200 ? json_loadb((const char *)r.body.ptr, r.body.len, 0, NULL) : NULL;
     const char *a = json_string_value(json_object_get(j, "accessJwt"));
     const char *f = json_string_value(json_object_get(j, "refreshJwt"));
     const char *sd = json_string_value(json_object_get(j, "did"));
@@ -274,9 +274,9 @@ int mig_api_in_start(struct xrpc_req *rq)
     if (resolver_resolve_atproto(app_get()->resolver, did, true, &doc)) {
         return xrpc_fail(rq, 400, "DidNotFound", "The identity %s could not be looked up", did);
     }
-    char *url = doc.pds_endpoint ? arena_strndup(rq->arena, doc.pds_endpoint,
-                                                 strlen(doc.pds_endpoint))
-                                 : NULL;
+    char *url = doc.pds_endpoint
+                    ? arena_strndup(rq->arena, doc.pds_endpoint, strlen(doc.pds_endpoint))
+                    : NULL;
     did_doc_clear(&doc);
     if (!url) {
         return xrpc_fail(rq, 400, "NoPds", "This identity names no PDS");
@@ -328,8 +328,8 @@ int mig_api_in_start(struct xrpc_req *rq)
     } else if (e) {
         st = xrpc_fail(rq, 500, NULL, NULL);
     } else {
-        log_info(&rq->log, "migration %lld of %s into this server started from %s",
-                 (long long)id, did, url);
+        log_info(&rq->log, "migration %lld of %s into this server started from %s", (long long)id,
+                 did, url);
         st = reply_token(rq, id);
     }
 out:

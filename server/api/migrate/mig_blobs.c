@@ -23,17 +23,17 @@
 #include "config/config.h"
 #include "core/cid.h"
 
-#define BLOB_TRIES         3    /* per blob, for a mismatch or a failure that may pass */
-#define BLOB_THREADS_MAX   16
-#define BLOB_PENDING_MAX   2000000
-#define BLOB_TIMEOUT_MS    (15 * 60 * 1000)
-#define BLOB_WAIT_MS       500  /* how often the job's thread wakes to record and renew */
-#define BLOB_MIME_DEFAULT  "application/octet-stream"
+#define BLOB_TRIES        3 /* per blob, for a mismatch or a failure that may pass */
+#define BLOB_THREADS_MAX  16
+#define BLOB_PENDING_MAX  2000000
+#define BLOB_TIMEOUT_MS   (15 * 60 * 1000)
+#define BLOB_WAIT_MS      500 /* how often the job's thread wakes to record and renew */
+#define BLOB_MIME_DEFAULT "application/octet-stream"
 
 struct task {
     struct mig_blob b;
     bool ok;
-    bool auth;  /* failed on an expired session: requeue after the refresh */
+    bool auth; /* failed on an expired session: requeue after the refresh */
     char error[200];
 };
 
@@ -46,21 +46,20 @@ struct pool {
     size_t next;      /* the next task to hand out */
     size_t *finished; /* indices of tasks done, not yet recorded */
     size_t nfinished;
-    size_t running;   /* threads still working */
-    size_t *requeue;  /* tasks to hand out again after a refresh */
+    size_t running;  /* threads still working */
+    size_t *requeue; /* tasks to hand out again after a refresh */
     size_t nrequeue;
-    char *access;     /* the other host's current access token (copied per request) */
+    char *access; /* the other host's current access token (copied per request) */
     bool need_refresh;
-    bool auth_failed; /* the other host's session could not be refreshed */
+    bool auth_failed;      /* the other host's session could not be refreshed */
     uint64_t bytes_moving; /* bytes of blobs in flight, for the progress bar */
     atomic_bool halt;      /* the transfer threads stop taking blobs */
 };
 
 static int tmp_file(const struct config *cfg)
 {
-    const char *dir = cfg->blobstore_disk_tmp && !cfg->blobstore_s3_bucket
-                          ? cfg->blobstore_disk_tmp
-                          : "/tmp";
+    const char *dir =
+        cfg->blobstore_disk_tmp && !cfg->blobstore_s3_bucket ? cfg->blobstore_disk_tmp : "/tmp";
     char *path = xprintf("%s/pds-migration-XXXXXX", dir);
     int fd = mkstemp(path);
     if (fd < 0 && strcmp(dir, "/tmp") != 0) {
@@ -237,10 +236,10 @@ static void report(struct pool *p, int64_t started_ms, int64_t bytes_at_start)
     }
     int64_t elapsed = wall_ms() - started_ms;
     int64_t moved = bc.done_bytes - bytes_at_start;
-    json_t *o = json_pack("{s:I,s:I,s:I,s:I,s:I}", "total", (json_int_t)bc.total, "done",
-                          (json_int_t)bc.done, "totalBytes", (json_int_t)bc.total_bytes,
-                          "doneBytes", (json_int_t)bc.done_bytes, "startedAt",
-                          (json_int_t)started_ms);
+    json_t *o =
+        json_pack("{s:I,s:I,s:I,s:I,s:I}", "total", (json_int_t)bc.total, "done",
+                  (json_int_t)bc.done, "totalBytes", (json_int_t)bc.total_bytes, "doneBytes",
+                  (json_int_t)bc.done_bytes, "startedAt", (json_int_t)started_ms);
     if (moved > 0 && elapsed > 0) {
         int64_t rate = moved * 1000 / elapsed; /* bytes per second, this run */
         json_object_set_new(o, "bytesPerSecond", json_integer(rate));
@@ -392,6 +391,6 @@ void mig_step_blobs(struct mig_ctx *x, struct mig_result *r)
         return;
     }
     r->kind = MIG_OK;
-    r->detail = json_pack("{s:I,s:I}", "blobs", (json_int_t)bc.total, "bytes",
-                          (json_int_t)bc.total_bytes);
+    r->detail =
+        json_pack("{s:I,s:I}", "blobs", (json_int_t)bc.total, "bytes", (json_int_t)bc.total_bytes);
 }

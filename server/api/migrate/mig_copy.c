@@ -25,8 +25,7 @@ static void on_repo_bytes(void *ctx, uint64_t n)
     (void)mig_keepalive(x);
 }
 
-void mig_fetch_repo(struct mig_ctx *x, struct mig_result *r, struct buf *car,
-                    struct inventory *inv)
+void mig_fetch_repo(struct mig_ctx *x, struct mig_result *r, struct buf *car, struct inventory *inv)
 {
     struct did_doc doc;
     enum err e = resolver_resolve_atproto(app_get()->resolver, x->job.did, true, &doc);
@@ -122,8 +121,8 @@ static bool remote_sign_in(struct mig_ctx *x)
     if (!x->job.sec.password) {
         return false;
     }
-    json_t *body = json_pack("{s:s,s:s}", "identifier", x->job.did, "password",
-                             x->job.sec.password);
+    json_t *body =
+        json_pack("{s:s,s:s}", "identifier", x->job.did, "password", x->job.sec.password);
     struct mig_call c;
     mig_call_init(&c, "POST", "com.atproto.server.createSession");
     c.body = body;
@@ -153,11 +152,10 @@ static void create_failed(struct mig_ctx *x, struct mig_result *r, enum err e,
         mig_fail(r, "HandleTaken", "The handle %s is already taken at %s. Choose another one.",
                  x->job.new_handle, host);
     } else if (e == ERR_INVALID && strcmp(f->error, "InvalidInviteCode") == 0) {
-        mig_fail(r, "InvalidInviteCode", "%s did not accept the invite code: %s", host,
-                 f->message);
+        mig_fail(r, "InvalidInviteCode", "%s did not accept the invite code: %s", host, f->message);
     } else if (e == ERR_INVALID && strstr(f->message, "Email already taken")) {
-        mig_fail(r, "EmailTaken",
-                 "Another account at %s already uses the email address %s.", host, x->job.email);
+        mig_fail(r, "EmailTaken", "Another account at %s already uses the email address %s.", host,
+                 x->job.email);
     } else {
         mig_from_call(x, r, e, f, &x->fresh, "creating the account");
     }
@@ -325,8 +323,7 @@ void mig_step_preferences(struct mig_ctx *x, struct mig_result *r)
 
 /* The blobs the new host still lacks (listMissingBlobs, every page), as a JSON array of
  * CIDs (at most 50 kept); *count gets them all. */
-static enum err missing_blobs(struct mig_ctx *x, json_t **out, int64_t *count,
-                              struct mig_fail *f)
+static enum err missing_blobs(struct mig_ctx *x, json_t **out, int64_t *count, struct mig_fail *f)
 {
     *out = json_array();
     *count = 0;

@@ -15,8 +15,8 @@
 
 #define MIG_HTTP_JSON_MAX_BYTES  ((uint64_t)4 << 20) /* a JSON answer (DID docs, prefs) */
 #define MIG_HTTP_CONNECT_MS      10000
-#define MIG_HTTP_LOW_SPEED_BYTES 64    /* below this many bytes/s ... */
-#define MIG_HTTP_LOW_SPEED_S     30    /* ... for this long, a transfer is stalled */
+#define MIG_HTTP_LOW_SPEED_BYTES 64 /* below this many bytes/s ... */
+#define MIG_HTTP_LOW_SPEED_S     30 /* ... for this long, a transfer is stalled */
 #define MIG_HTTP_ERROR_MAX       64
 #define MIG_HTTP_MESSAGE_MAX     300
 
@@ -25,8 +25,8 @@ struct mig_http_req {
     const char *url;    /* full URL, query included (values escaped by the caller) */
     const char *bearer; /* Authorization: Bearer <bearer>, or NULL */
     const char *content_type;
-    struct bytes body;  /* POST body from memory, or ... */
-    int body_fd;        /* ... >= 0: body_len bytes from this file (from offset 0) */
+    struct bytes body; /* POST body from memory, or ... */
+    int body_fd;       /* ... >= 0: body_len bytes from this file (from offset 0) */
     uint64_t body_len;
     long timeout_ms;    /* whole transfer; 0: none beyond the stall rule */
     uint64_t max_bytes; /* response cap; 0: MIG_HTTP_JSON_MAX_BYTES */
@@ -39,13 +39,13 @@ struct mig_http_req {
 };
 
 struct mig_http_resp {
-    long status;      /* HTTP status; 0 when none came */
-    struct buf body;  /* the body (out_fd < 0); NUL-terminated */
-    uint64_t bytes;   /* body bytes received */
+    long status;     /* HTTP status; 0 when none came */
+    struct buf body; /* the body (out_fd < 0); NUL-terminated */
+    uint64_t bytes;  /* body bytes received */
     uint8_t sha256[SHA256_BYTES];
     char error[MIG_HTTP_ERROR_MAX];     /* XRPC error name of a non-2xx answer, or "" */
     char message[MIG_HTTP_MESSAGE_MAX]; /* its message, or "" */
-    char content_type[128]; /* the answer's Content-Type, or "" */
+    char content_type[128];             /* the answer's Content-Type, or "" */
     bool timed_out;
     bool too_large;
     char why[160]; /* transport failure, for the log */

@@ -61,8 +61,8 @@ void mig_step_plc_sign(struct mig_ctx *x, struct mig_result *r)
     }
     json_t *creds = NULL;
     struct mig_fail f;
-    enum err e =
-        mig_peer_get(&x->fresh, "com.atproto.identity.getRecommendedDidCredentials", NULL, &creds, &f);
+    enum err e = mig_peer_get(&x->fresh, "com.atproto.identity.getRecommendedDidCredentials", NULL,
+                              &creds, &f);
     if (e) {
         mig_from_call(x, r, e, &f, &x->fresh, "asking for the new identity details");
         return;
@@ -78,7 +78,8 @@ void mig_step_plc_sign(struct mig_ctx *x, struct mig_result *r)
         json_t *k;
         json_array_foreach(rot, i, k)
         {
-            have = have || (json_is_string(k) && strcmp(json_string_value(k), x->job.rotation_key) == 0);
+            have = have ||
+                   (json_is_string(k) && strcmp(json_string_value(k), x->job.rotation_key) == 0);
         }
         if (!have) {
             /* spec(did-plc): rotationKeys in authority order; the user's own key first */
@@ -111,8 +112,8 @@ void mig_step_plc_sign(struct mig_ctx *x, struct mig_result *r)
         mig_secret_set(&x->job.sec.plc_token, NULL);
         x->job.sec_dirty = true;
         if (mig_store_save_secrets(x->db, x->job.id, &x->job.sec)) {
-        log_warn(&x->log, "migration %lld: could not save its secrets", (long long)x->job.id);
-    }
+            log_warn(&x->log, "migration %lld: could not save its secrets", (long long)x->job.id);
+        }
         r->kind = MIG_WAIT;
         snprintf(r->code, sizeof r->code, "WrongToken");
         snprintf(r->message, sizeof r->message,
@@ -183,7 +184,8 @@ void mig_step_plc_submit(struct mig_ctx *x, struct mig_result *r)
     }
     json_t *body = json_pack("{s:O}", "operation", op);
     struct mig_fail f;
-    enum err e = mig_peer_post(&x->fresh, "com.atproto.identity.submitPlcOperation", body, NULL, &f);
+    enum err e =
+        mig_peer_post(&x->fresh, "com.atproto.identity.submitPlcOperation", body, NULL, &f);
     json_decref(body);
     json_decref(op);
     if (e) {

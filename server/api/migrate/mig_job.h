@@ -48,10 +48,10 @@ enum mig_dir {
  * "old"/"new" are the hosts the account leaves and joins; this server's side needs none
  * (the worker signs its own short-lived token for the account). */
 struct mig_secrets {
-    char *remote_access;  /* session on the other host */
+    char *remote_access; /* session on the other host */
     char *remote_refresh;
-    char *password;       /* for the account on the new host (createAccount / createSession) */
-    char *plc_token;      /* the emailed code, between the user typing it and its use */
+    char *password;  /* for the account on the new host (createAccount / createSession) */
+    char *plc_token; /* the emailed code, between the user typing it and its use */
 };
 
 struct mig_job {

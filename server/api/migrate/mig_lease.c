@@ -10,8 +10,8 @@
 #include "db/db.h"
 #include "db/log.h"
 
-#define HELD_MAX     32   /* jobs one process runs at once (workers are at most 16) */
-#define RENEW_MS     3000 /* well inside MIG_LEASE_MS */
+#define HELD_MAX 32   /* jobs one process runs at once (workers are at most 16) */
+#define RENEW_MS 3000 /* well inside MIG_LEASE_MS */
 
 struct held {
     int64_t id; /* 0: free slot */

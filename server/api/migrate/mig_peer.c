@@ -12,8 +12,8 @@
 #include "api/common/auth.h"
 #include "db/log.h"
 
-#define BACKOFF_FIRST_MS 500   /* the first wait after a failure that may pass */
-#define BACKOFF_MAX_MS   8000  /* waits double up to this */
+#define BACKOFF_FIRST_MS 500  /* the first wait after a failure that may pass */
+#define BACKOFF_MAX_MS   8000 /* waits double up to this */
 #define JITTER_MS        250
 
 void mig_call_init(struct mig_call *c, const char *method, const char *nsid)
@@ -85,8 +85,8 @@ static char *bearer_for(struct mig_peer *p, const struct mig_call *c)
     if (p->self) {
         char *access = NULL, *refresh = NULL;
         /* an access token of our own for the account, never stored (no refresh row) */
-        if (auth_sign_session(p->did, AUTH_SCOPE_ACCESS, "migration", (int64_t)time(NULL),
-                              &access, &refresh) != ERR_OK) {
+        if (auth_sign_session(p->did, AUTH_SCOPE_ACCESS, "migration", (int64_t)time(NULL), &access,
+                              &refresh) != ERR_OK) {
             return NULL;
         }
         free(refresh);

@@ -19,15 +19,15 @@
 #define MIG_URL_MAX 512
 
 struct mig_peer {
-    char url[MIG_URL_MAX];    /* where calls go (this server: http://127.0.0.1:<port>) */
-    bool self;                /* this server */
-    const char *did;          /* the account: this server's token is signed for it */
-    struct mig_secrets *sec;  /* the other host: the session (remote_access/refresh) */
-    bool *sec_dirty;          /* set when a refresh replaced the session */
-    bool ssrf_protect;        /* the other host: https only, no private addresses */
-    long timeout_ms;          /* one JSON call */
-    int tries;                /* attempts per call for failures that may pass */
-    const atomic_bool *stop;  /* give up waiting when set (shutdown, lost lease) */
+    char url[MIG_URL_MAX];   /* where calls go (this server: http://127.0.0.1:<port>) */
+    bool self;               /* this server */
+    const char *did;         /* the account: this server's token is signed for it */
+    struct mig_secrets *sec; /* the other host: the session (remote_access/refresh) */
+    bool *sec_dirty;         /* set when a refresh replaced the session */
+    bool ssrf_protect;       /* the other host: https only, no private addresses */
+    long timeout_ms;         /* one JSON call */
+    int tries;               /* attempts per call for failures that may pass */
+    const atomic_bool *stop; /* give up waiting when set (shutdown, lost lease) */
 };
 
 /* How a call ended, beyond ERR_OK. */

@@ -27,7 +27,8 @@ static void check(json_t *checks, const char *id, const char *level, const char 
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    json_array_append_new(checks, json_pack("{s:s,s:s,s:s}", "id", id, "level", level, "text", text));
+    json_array_append_new(checks,
+                          json_pack("{s:s,s:s,s:s}", "id", id, "level", level, "text", text));
 }
 
 static bool ends_with(const char *s, const char *suffix)
@@ -90,7 +91,8 @@ static void local_checks(struct mig_ctx *x, json_t *checks, const struct invento
               (unsigned long long)inv->car_bytes, (long long)cfg->max_repo_import_size);
         *ok = false;
     } else {
-        check(checks, "repoSize", "ok", "The repository (%llu bytes) is within this server's limit.",
+        check(checks, "repoSize", "ok",
+              "The repository (%llu bytes) is within this server's limit.",
               (unsigned long long)inv->car_bytes);
     }
     int64_t total = (int64_t)inv->car_bytes + inv->blob_bytes;
@@ -262,15 +264,15 @@ void mig_step_preflight(struct mig_ctx *x, struct mig_result *r)
                  : "The handle %s belongs to the old host: choose one at the new host.",
           handle ? handle : "(none)");
     json_t *plan = json_pack(
-        "{s:b,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:s?,s:b,s:o,s:O,s:b,s:s?,s:b,s:s,s:s,s:s}", "ok",
-        ok, "checks", checks, "records", (json_int_t)inv.records, "blocks",
-        (json_int_t)inv.blocks, "carBytes", (json_int_t)inv.car_bytes, "blobs",
-        (json_int_t)inv.nblobs, "blobBytes", (json_int_t)inv.blob_bytes, "largestBlob",
-        (json_int_t)inv.largest_blob, "rev", inv.rev, "handle", handle, "handleIsCustom", custom,
-        "suggestedHandle", suggest_handle(handle ? handle : "", custom, new_domains), "domains",
-        new_domains, "inviteRequired", invite, "email", email, "emailConfirmed", confirmed,
-        "newHostDid", json_string_value(json_object_get(fresh_desc, "did")), "oldHost",
-        x->job.old_url, "newHost", x->job.new_url);
+        "{s:b,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:s?,s:b,s:o,s:O,s:b,s:s?,s:b,s:s,s:s,s:s}", "ok", ok,
+        "checks", checks, "records", (json_int_t)inv.records, "blocks", (json_int_t)inv.blocks,
+        "carBytes", (json_int_t)inv.car_bytes, "blobs", (json_int_t)inv.nblobs, "blobBytes",
+        (json_int_t)inv.blob_bytes, "largestBlob", (json_int_t)inv.largest_blob, "rev", inv.rev,
+        "handle", handle, "handleIsCustom", custom, "suggestedHandle",
+        suggest_handle(handle ? handle : "", custom, new_domains), "domains", new_domains,
+        "inviteRequired", invite, "email", email, "emailConfirmed", confirmed, "newHostDid",
+        json_string_value(json_object_get(fresh_desc, "did")), "oldHost", x->job.old_url, "newHost",
+        x->job.new_url);
     if (mig_store_set_plan(x->db, x->job.id, plan, email, handle)) {
         json_decref(plan);
         mig_again(r, "The database did not answer; trying again shortly.");

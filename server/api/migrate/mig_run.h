@@ -2,7 +2,8 @@
  * context (the job, its two hosts as peers, the lease), mig_run_job walks the steps in
  * order, skipping those recorded as done, and turns each step's result into the job's next
  * state: done, try again later, stopped on an error, or waiting for the user. The step
- * functions live in mig_preflight.c, mig_copy.c, mig_blobs.c and mig_identity.c.
+ * functions live in mig_preflight.c, mig_copy.c, mig_blobs.c and mig_identity.c; what they
+ * share (results, peers, progress) in mig_step.c.
  * One thread per context. */
 #ifndef PDS_API_MIGRATE_MIG_RUN_H
 #define PDS_API_MIGRATE_MIG_RUN_H
@@ -16,8 +17,8 @@
 
 struct config;
 
-#define MIG_STEP_TRIES     6     /* a step that keeps failing in ways that may pass stops here */
-#define MIG_RETRY_FIRST_MS 2000  /* the wait before such a step runs again, doubling */
+#define MIG_STEP_TRIES     6    /* a step that keeps failing in ways that may pass stops here */
+#define MIG_RETRY_FIRST_MS 2000 /* the wait before such a step runs again, doubling */
 #define MIG_RETRY_MAX_MS   60000
 #define MIG_CAR_MAX_BYTES  ((uint64_t)512 << 20) /* the largest repository export we read */
 #define MIG_CODE_MAX       48
@@ -28,7 +29,7 @@ struct mig_ctx {
     const struct config *cfg;
     struct log_ctx log;
     struct mig_job job;
-    struct mig_peer old, fresh; /* the host the account leaves, and the one it joins */
+    struct mig_peer old, fresh;     /* the host the account leaves, and the one it joins */
     struct mig_peer *self, *remote; /* which of the two is this server */
     const char *owner;              /* the lease owner id */
     atomic_bool stop;               /* lease lost or process stopping: wind down */

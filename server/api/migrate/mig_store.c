@@ -623,7 +623,7 @@ enum err mig_store_blobs_pending(struct db *db, int64_t id, size_t max, struct m
     int rows = PQntuples(r);
     *out = xcalloc(rows ? (size_t)rows : 1, sizeof **out);
     for (int i = 0; i < rows; i++) {
-        snprintf((*out)[i].cid, sizeof (*out)[i].cid, "%s", db_col_text(r, i, 0));
+        snprintf((*out)[i].cid, sizeof(*out)[i].cid, "%s", db_col_text(r, i, 0));
         (*out)[i].size = db_col_i64(r, i, 1);
     }
     *n = (size_t)rows;
@@ -697,9 +697,9 @@ static void set_time(json_t *o, const char *k, const PGresult *r, int row, int c
     json_object_set_new(o, k, json_integer(db_col_time_us(r, row, col) / 1000));
 }
 
-#define JOB_COLUMNS                                                                              \
-    "id, direction, did, state, step, created_by, old_url, new_url, old_handle, new_handle,"   \
-    " email, rotation_key, plan, progress, error, error_code, attempts, created_at,"           \
+#define JOB_COLUMNS                                                                                \
+    "id, direction, did, state, step, created_by, old_url, new_url, old_handle, new_handle,"       \
+    " email, rotation_key, plan, progress, error, error_code, attempts, created_at,"               \
     " updated_at, finished_at, secrets IS NOT NULL, next_run_at"
 
 static json_t *job_row(const PGresult *r, int i)
@@ -787,8 +787,8 @@ json_t *mig_store_job_json(struct db *db, int64_t id)
                  &p, &r) == ERR_OK) {
         json_t *bad = json_array();
         for (int i = 0; i < PQntuples(r); i++) {
-            json_array_append_new(bad, json_pack("{s:s,s:s}", "cid", db_col_text(r, i, 0),
-                                                 "error", db_col_text(r, i, 1)));
+            json_array_append_new(bad, json_pack("{s:s,s:s}", "cid", db_col_text(r, i, 0), "error",
+                                                 db_col_text(r, i, 1)));
         }
         json_object_set_new(o, "blobErrors", bad);
         PQclear(r);

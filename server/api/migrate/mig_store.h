@@ -13,7 +13,7 @@
 #include "repo/inventory.h"
 
 #define MIG_LEASE_MS         10000 /* a job's lease; a dead worker's job waits this long */
-#define MIG_ACCESS_TOKEN_LEN 43   /* base64url of 32 random bytes: the page's job token */
+#define MIG_ACCESS_TOKEN_LEN 43    /* base64url of 32 random bytes: the page's job token */
 
 /* Creates a job in state preflight with its sealed secrets and the sha256 of access_token
  * (may be NULL: no page access). ERR_CONFLICT when the DID already has an open job. */
@@ -44,8 +44,7 @@ enum err mig_store_renew(struct db *db, int64_t id, const char *owner, bool *hel
 enum err mig_store_release(struct db *db, int64_t id, const char *owner) MUST_CHECK;
 
 /* Records step s as done with detail (may be NULL) and clears attempts and the error. */
-enum err mig_store_step_done(struct db *db, int64_t id, enum mig_step s,
-                             json_t *detail) MUST_CHECK;
+enum err mig_store_step_done(struct db *db, int64_t id, enum mig_step s, json_t *detail) MUST_CHECK;
 /* The detail recorded with step s (new reference), or NULL. */
 json_t *mig_store_step_detail(struct db *db, int64_t id, enum mig_step s);
 /* Forgets steps from s on (a retry of that part). */
@@ -71,7 +70,8 @@ enum err mig_store_confirm(struct db *db, int64_t id, const char *handle,
 enum err mig_store_set_rotation_key(struct db *db, int64_t id, const char *did_key) MUST_CHECK;
 
 /* Seals and stores sec. */
-enum err mig_store_save_secrets(struct db *db, int64_t id, const struct mig_secrets *sec) MUST_CHECK;
+enum err mig_store_save_secrets(struct db *db, int64_t id,
+                                const struct mig_secrets *sec) MUST_CHECK;
 /* Erases the credentials (secrets = NULL). */
 enum err mig_store_erase_secrets(struct db *db, int64_t id) MUST_CHECK;
 

@@ -19,9 +19,9 @@
 #include "api/migrate/mig_store.h"
 #include "config/config.h"
 
-#define WORKERS_MAX    16
-#define IDLE_WAIT_MS   1000
-#define OWNER_MAX      96
+#define WORKERS_MAX  16
+#define IDLE_WAIT_MS 1000
+#define OWNER_MAX    96
 
 struct worker {
     pthread_t thread;

@@ -117,7 +117,8 @@ static void build(struct fixture *f, bool skip_record, const char *did)
             continue;
         }
         CHECK(car_writer_block(&w, &records.entries[i].cid,
-                               bytes_of(records.entries[i].data, records.entries[i].len)) == ERR_OK);
+                               bytes_of(records.entries[i].data, records.entries[i].len)) ==
+              ERR_OK);
     }
     buf_clear(&commit);
     mst_free(t);
