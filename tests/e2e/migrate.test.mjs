@@ -205,7 +205,7 @@ afterEach((t) => {
 after(async () => {
   await browser?.close();
   await proxy?.close();
-  for (const s of servers()) await s.stop({ keepFiles: logShown });
+  for (const s of servers()) await s.stop({ keepFiles: logShown || !!process.env.PDS_E2E_KEEP });
   await ref?.stop();
   await dns?.stop();
   await smtp?.stop();
