@@ -427,7 +427,7 @@ int mig_api_out_resume(struct xrpc_req *rq)
     if ((st = web_csrf_require(rq, NULL)) || (st = auth_access(rq, AUTH_FULL, &a))) {
         return st;
     }
-    int64_t id;
+    int64_t id = 0;
     if (mig_store_find(rq->db, a->did, false, &id)) {
         return xrpc_fail(rq, 404, "MigrationNotFound", "No migration of this account");
     }
@@ -446,7 +446,7 @@ int mig_api_out_resume(struct xrpc_req *rq)
 int mig_api_job(struct xrpc_req *rq)
 {
     web_page_headers(rq);
-    int64_t id;
+    int64_t id = 0;
     int st = job_of(rq, &id);
     return st ? st : mig_action_status(rq, id);
 }
@@ -455,7 +455,7 @@ typedef int action_fn(struct xrpc_req *rq, int64_t id);
 
 static int job_post(struct xrpc_req *rq, action_fn *fn)
 {
-    int64_t id;
+    int64_t id = 0;
     int st;
     if ((st = page_post(rq)) || (st = job_of(rq, &id))) {
         return st;
