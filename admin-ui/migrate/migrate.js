@@ -240,7 +240,11 @@ function renderProgress(ctx, job) {
   say($('failure'), failed ? job.error : '', job.state === 'running' ? 'warning' : 'error');
   const be = $('blob-errors');
   be.replaceChildren();
-  if (job.state === 'failed') for (const e of job.blobErrors ?? []) be.append(el('li', `${e.cid}: ${e.error}`));
+  if (job.state === 'failed') {
+    for (const e of job.blobErrors ?? []) be.append(el('li', `${e.cid}: ${e.error}`));
+    // what the check found missing at the new host
+    if (job.errorCode === 'BlobsMissing') for (const cid of pr.verify?.missing ?? []) be.append(el('li', `${cid}: missing at the new host`));
+  }
   const acts = $('failure-actions');
   acts.replaceChildren();
   if (job.state === 'failed') {
