@@ -39,7 +39,7 @@ async function afterSignIn() {
     }
     if (res.job && res.job.state === 'failed') return follow({ id: res.id, token: res.token });
   } catch (err) {
-    if (!(err instanceof ApiError && err.status === 404)) return say($('notice'), err.message);
+    return say($('notice'), err.message);
   }
   $('dest-email').value = session.email || '';
   show('dest');

@@ -118,6 +118,10 @@ async function jobUntil(call, ref, states, timeoutMs = 60000) {
   }, { timeoutMs, intervalMs: 200, what: `migration ${ref.id} to reach ${states.join('/')}` });
 }
 
+/** What a page logged besides the answers it was meant to get (a CSP violation, a script
+ * error, a failed request would show here). */
+const unexpected = (page) => page.problems.filter((p) => !/status of (400|401|409|502)/.test(p));
+
 async function pageState(page, states, timeout = 60000) {
   await page.waitForFunction((s) => s.includes(document.body.dataset.state), states, { timeout });
 }
@@ -264,7 +268,7 @@ test('reference PDS -> this server, from the page: wrong password, plan, closed 
   await page.waitForSelector('li[data-step=import_repo].done', { timeout: 30000 });
   await browser.shot(page, 'in-progress');
   await page.close();
-  page = await ctx.newPage();
+  page = await browser.newPage({ context: ctx });
   watch(page);
   await page.goto(`${here.url}/migrate`);
   await page.fill('#handle', CUSTOM);
@@ -292,6 +296,7 @@ test('reference PDS -> this server, from the page: wrong password, plan, closed 
   await browser.shot(page, 'in-done');
   assert.match(await page.textContent('#done-message'), /now lives at this server/);
   assert.ok(!sent.some((s) => s.includes(privateHex)), 'the private key was never sent');
+  assert.deepEqual(unexpected(page), []);
   const data = await (await fetch(`${plc.url}/${alice.did}/data`)).json();
   assert.equal(data.rotationKeys[0], didKey, 'the user-held key comes first');
   await checkMoved({ did: alice.did, to: here, from: ref, records: 232, blobs: 22, handle: CUSTOM });
@@ -327,6 +332,7 @@ test('this server -> reference PDS (outbound), from the page', async () => {
   await page.click('#plc-submit');
   await pageState(page, ['done']);
   await browser.shot(page, 'out-done');
+  assert.deepEqual(unexpected(page), []);
   await checkMoved({ did: bob.did, to: ref, from: here, records: 33, blobs: 3, handle: 'bob.ref.test', keptCommit: true });
   await page.close();
 });

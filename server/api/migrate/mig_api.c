@@ -418,7 +418,7 @@ int mig_api_out_start(struct xrpc_req *rq)
 }
 
 /* POST /migrate/api/out/resume with this server's session: the account's open (or latest)
- * move out, for a page that was closed. */
+ * move out, for a page that was closed; {job: null} when there is none. */
 int mig_api_out_resume(struct xrpc_req *rq)
 {
     web_page_headers(rq);
@@ -429,7 +429,7 @@ int mig_api_out_resume(struct xrpc_req *rq)
     }
     int64_t id = 0;
     if (mig_store_find(rq->db, a->did, false, &id)) {
-        return xrpc_fail(rq, 404, "MigrationNotFound", "No migration of this account");
+        return xrpc_reply_json(rq, 200, json_pack("{s:n}", "job")); /* none: start one */
     }
     struct mig_job j;
     mig_job_init(&j);
@@ -438,8 +438,7 @@ int mig_api_out_resume(struct xrpc_req *rq)
     }
     bool out = j.dir == MIG_OUT;
     mig_job_clear(&j);
-    return out ? reply_token(rq, id)
-               : xrpc_fail(rq, 404, "MigrationNotFound", "No move out of this account");
+    return out ? reply_token(rq, id) : xrpc_reply_json(rq, 200, json_pack("{s:n}", "job"));
 }
 
 /* GET /migrate/api/job?id= */
