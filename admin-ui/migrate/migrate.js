@@ -181,7 +181,7 @@ function renderPlan(ctx, job) {
   }
   const ol = $('plan-steps');
   if (!ol.children.length) {
-    const oldHost = ctx.direction === 'in' ? job.oldHost : 'this server';
+    const oldHost = ctx.direction === 'in' ? job.oldHost : 'This server';
     for (const s of job.steps.filter((x) => x.name !== 'preflight')) {
       if (s.name === 'plc_sign') {
         ol.append(el('li', 'Offer you a recovery key that only you hold (optional)'),
