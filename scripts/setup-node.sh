@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs Node 22 under .tools/node22 (from the npm registry package node-linux-<arch>)
-# and the e2e test dependencies in tests/e2e. Idempotent: a second run does nothing.
+# and the e2e test dependencies in tests/e2e and tests/e2e/reference-pds. Idempotent: a second run does nothing.
 # Prints the path of the node binary as its last line.
 set -euo pipefail
 
@@ -82,6 +82,17 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
   fi
   want="$(deps_hash)"
   echo "$want" >"$stamp"
+fi
+
+# The reference PDS for the migration tests (tests/e2e/reference-pds): its better-sqlite3 is
+# compiled here against Node 22's headers (no prebuilt binary is fetched)
+ref_dir="$e2e_dir/reference-pds"
+ref_stamp="$ref_dir/node_modules/.setup-stamp"
+ref_hash() { cat "$ref_dir/package.json" "$ref_dir/package-lock.json" 2>/dev/null | sha256sum | cut -d' ' -f1 || true; }
+if [[ -f "$ref_dir/package.json" && (! -f "$ref_stamp" || "$(cat "$ref_stamp")" != "$(ref_hash)") ]]; then
+  log "npm ci in tests/e2e/reference-pds (builds better-sqlite3; a few minutes the first time)"
+  (cd "$ref_dir" && npm_config_build_from_source=true "$npm_cli" ci --no-audit --no-fund --loglevel=error >&2)
+  ref_hash >"$ref_stamp"
 fi
 
 echo "$node_dir/bin/node"

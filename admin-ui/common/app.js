@@ -22,13 +22,14 @@ export class ApiError extends Error {
 }
 
 /**
- * Calls a JSON endpoint of this server. GET without a body, otherwise POST with body as JSON.
+ * Calls a JSON endpoint of this server. GET without a body, otherwise POST with body as JSON;
+ * headers (optional) are added to the request (a bearer token, a job token).
  * Resolves with the parsed answer (or null for an empty one); rejects with ApiError.
  */
-export async function api(path, body, { method } = {}) {
+export async function api(path, body, { method, headers } = {}) {
   const opts = {
     method: method || (body === undefined ? 'GET' : 'POST'),
-    headers: { 'X-CSRF-Token': csrfToken(), Accept: 'application/json' },
+    headers: { ...headers, 'X-CSRF-Token': csrfToken(), Accept: 'application/json' },
     credentials: 'same-origin',
   };
   if (body !== undefined) {

@@ -7,6 +7,7 @@
 #include "api/host/host.h"
 #include "api/identity/identity.h"
 #include "api/lexicon/lexicon.h"
+#include "api/migrate/migrate.h"
 #include "api/proxy/proxy.h"
 #include "api/repo/repo.h"
 #include "api/server/server.h"
@@ -20,6 +21,7 @@ static const struct route_table *const tables[] = {
     &api_host_routes,     &api_server_routes,  &api_repo_routes, &api_sync_routes,
     &api_identity_routes, &api_admin_routes,   &api_bsky_routes, &web_routes,
     &api_lexicon_routes,  &api_console_routes, &oauth_routes,    &api_webaccount_routes,
+    &api_migrate_routes,
 };
 
 /* Methods we do not serve: the proxy forwards them or answers 501. It judges method and

@@ -74,6 +74,14 @@ char *cli_escape(const char *value);
 
 /* cli_account.c */
 int cli_account(struct cli *c, int argc, char **argv);
+/* cli_migrate.c: account migrate-in, migrate-token, migrations; the status lines */
+int cli_migrate_in(struct cli *c, int argc, char **argv);
+int cli_migrate_token(struct cli *c, int argc, char **argv);
+int cli_migrations(struct cli *c, int argc, char **argv);
+/* The admin API's job list and counts (caller decrefs), NULL when it cannot be read. */
+json_t *cli_migrations_status(struct cli *c);
+/* Prints the counts and the open jobs of what cli_migrations_status returned. */
+void cli_migrations_print(json_t *m);
 /* cli_host.c */
 int cli_status(struct cli *c, int argc, char **argv);
 int cli_create_invite_code(struct cli *c, int argc, char **argv);

@@ -430,6 +430,16 @@ int cli_account(struct cli *c, int argc, char **argv)
     if (strcmp(sub, "info") == 0) {
         return account_info(c, argc, argv);
     }
-    cli_error("usage: pdsadmin account list|create|delete|takedown|untakedown|reset-password|info");
+    if (strcmp(sub, "migrate-in") == 0) {
+        return cli_migrate_in(c, argc, argv);
+    }
+    if (strcmp(sub, "migrate-token") == 0) {
+        return cli_migrate_token(c, argc, argv);
+    }
+    if (strcmp(sub, "migrations") == 0) {
+        return cli_migrations(c, argc, argv);
+    }
+    cli_error("usage: pdsadmin account list|create|delete|takedown|untakedown|reset-password|info|"
+              "migrate-in|migrate-token|migrations");
     return CLI_USAGE;
 }

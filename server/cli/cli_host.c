@@ -109,15 +109,20 @@ int cli_status(struct cli *c, int argc, char **argv)
         return CLI_FAIL;
     }
     rc = cli_xrpc(c, "_status", NULL, NULL, true, &st);
+    json_t *migrations = rc == CLI_OK ? cli_migrations_status(c) : NULL;
     if (rc == CLI_OK && c->json) {
-        json_t *o = json_pack("{s:s,s:O,s:O,s:s}", "url", c->url, "health", health, "status", st,
-                              "pdsadmin", PDS_VERSION);
+        json_t *o = json_pack("{s:s,s:O,s:O,s:s,s:O*}", "url", c->url, "health", health, "status",
+                              st, "pdsadmin", PDS_VERSION, "migrations", migrations);
         json_dumpf(o, stdout, JSON_INDENT(2));
         putchar('\n');
         json_decref(o);
     } else if (rc == CLI_OK) {
         print_status(c, health, st);
+        if (migrations) {
+            cli_migrations_print(migrations);
+        }
     }
+    json_decref(migrations);
     json_decref(health);
     json_decref(st);
     return rc;

@@ -132,6 +132,12 @@ struct config {
     /* OAuth (issue 11) */
     char *oauth_client_ca_file; /* PDS_OAUTH_CLIENT_CA_FILE, or NULL */
 
+    /* Account migration (server/api/migrate) */
+    int migration_workers;                 /* PDS_MIGRATION_WORKERS: job threads per process */
+    int migration_blob_concurrency;        /* PDS_MIGRATION_BLOB_CONCURRENCY: blobs at once */
+    int64_t migration_requests_per_second; /* PDS_MIGRATION_REQUESTS_PER_SECOND; 0 = unpaced */
+    int64_t migration_timeout_ms;          /* PDS_MIGRATION_TIMEOUT: one call to the other host */
+
     /* Secrets: never log these. Set after config_load (generated in dev, see below). */
     char *jwt_secret;           /* PDS_JWT_SECRET */
     char *admin_password;       /* PDS_ADMIN_PASSWORD */

@@ -17,6 +17,7 @@ const char *const config_section_titles[] = {
     [SEC_UPSTREAM] = "Upstream services",
     [SEC_RATE] = "Rate limits",
     [SEC_FETCH] = "Outbound fetches and proxying",
+    [SEC_MIGRATION] = "Account migration",
     [SEC_SECRETS] = "Secrets",
     [SEC_LOG] = "Logging",
 };
@@ -205,6 +206,16 @@ const struct cfg_row config_table[] = {
     /* OAuth (issue 11) */
     {"PDS_OAUTH_CLIENT_CA_FILE", CFG_STR, F(oauth_client_ca_file), NULL, NULL, NULL, SEC_FETCH,
      "Ours: a PEM file of certificate authorities trusted, besides the system's, when fetching OAuth client metadata and keys (a private CA; tests)."},
+
+    /* Account migration (server/api/migrate) */
+    {"PDS_MIGRATION_WORKERS", CFG_INT, F(migration_workers), "2", NULL, "threads", SEC_MIGRATION,
+     "Migration jobs one `pds serve` process runs at once (0: this process runs none; another process of the host will). Each holds one PostgreSQL connection."},
+    {"PDS_MIGRATION_BLOB_CONCURRENCY", CFG_INT, F(migration_blob_concurrency), "4", NULL, "blobs", SEC_MIGRATION,
+     "Blobs one migration moves at a time (1 to 16)."},
+    {"PDS_MIGRATION_REQUESTS_PER_SECOND", CFG_I64, F(migration_requests_per_second), "20", NULL, "requests/s", SEC_MIGRATION,
+     "Pace of a migration's requests to the other host, per host and process; 0 means unpaced. The rate-limit budget per host will take its place."},
+    {"PDS_MIGRATION_TIMEOUT", CFG_I64, F(migration_timeout_ms), "30000", NULL, "ms", SEC_MIGRATION,
+     "Longest wait for one call to the other host (repository and blob transfers may take longer while data flows)."},
 
     {"PDS_JWT_SECRET", CFG_SECRET, F(jwt_secret), NULL, "required (dev: generated)", NULL, SEC_SECRETS,
      "HMAC secret of session JWTs, e.g. `openssl rand --hex 16`."},

@@ -29,6 +29,7 @@ enum cfg_section {
     SEC_UPSTREAM,
     SEC_RATE,
     SEC_FETCH,
+    SEC_MIGRATION,
     SEC_SECRETS,
     SEC_LOG,
 };

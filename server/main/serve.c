@@ -8,6 +8,7 @@
 
 #include "api/common/app.h"
 #include "api/lexicon/lexicon.h"
+#include "api/migrate/migrate.h"
 #include "api/routes.h"
 #include "api/sync/crawlers.h"
 #include "api/sync/subscribe.h"
@@ -192,10 +193,14 @@ int cmd_serve(int argc, char **argv)
     if (http_server_start(&cfg, &http) != ERR_OK) {
         goto out;
     }
+    if (migrate_start(&cfg, url) != ERR_OK) { /* account migration jobs (after HTTP: they */
+        goto out;                             /* call this server over loopback) */
+    }
     log_info(NULL, "ready (public URL %s)", cfg.public_url);
     wait_for_stop(&stop_set);
     rc = 0;
 out:
+    migrate_stop();            /* jobs give their leases back while HTTP still answers */
     sync_subscribe_shutdown(); /* subscribers closed before the HTTP server stops */
     http_server_stop(http);
     blobsvc_stop();

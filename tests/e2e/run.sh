@@ -49,5 +49,7 @@ else
 fi
 
 status=0
-"$node" --test --test-reporter=spec --test-timeout="${PDS_E2E_TEST_TIMEOUT_MS:-120000}" "${files[@]}" || status=$?
+# the timeout also bounds each file as a whole: migrate.test.mjs (three servers, the reference
+# PDS and a browser, one after another) takes about two minutes when the files run together
+"$node" --test --test-reporter=spec --test-timeout="${PDS_E2E_TEST_TIMEOUT_MS:-300000}" "${files[@]}" || status=$?
 exit "$status"

@@ -24,7 +24,7 @@ export function pdsBinary() {
  * localhost; an IP address when PDS_LISTEN_ADDRESS names one elsewhere);
  * opts.fdSoftLimit: start pds with this soft open-file limit (it raises it itself).
  * Returns { url, port, hostname, did?, dataDir, logFile, dbUrl, adminPassword, proc,
- *           agent(), adminAuth(), logTail(n), stop() }.
+ *           agent(), adminAuth(), logTail(n), kill(), restart(), stop() }.
  */
 export async function startPds({ plcUrl, env = {}, startTimeoutMs = 30000, host = 'localhost', fdSoftLimit } = {}) {
   if (!plcUrl) throw new Error('startPds: plcUrl is required');
@@ -58,17 +58,33 @@ export async function startPds({ plcUrl, env = {}, startTimeoutMs = 30000, host 
     PDS_SERVICE_HANDLE_DOMAINS: '.test',
     ...env,
   };
-  const log = fs.openSync(logFile, 'a');
-  const [cmd, args] = fdSoftLimit
-    ? ['/bin/sh', ['-c', 'ulimit -S -n "$1" && exec "$0" serve', bin, String(fdSoftLimit)]]
-    : [bin, ['serve']];
-  const proc = spawn(cmd, args, { env: childEnv, stdio: ['ignore', log, log], cwd: workDir });
-  fs.closeSync(log);
-  let exited = null;
-  const exitPromise = once(proc, 'exit').then(([code, signal]) => {
-    exited = { code, signal };
-    return exited;
-  });
+  let proc, exited, exitPromise;
+  const launch = () => {
+    const log = fs.openSync(logFile, 'a');
+    const [cmd, args] = fdSoftLimit
+      ? ['/bin/sh', ['-c', 'ulimit -S -n "$1" && exec "$0" serve', bin, String(fdSoftLimit)]]
+      : [bin, ['serve']];
+    proc = spawn(cmd, args, { env: childEnv, stdio: ['ignore', log, log], cwd: workDir });
+    fs.closeSync(log);
+    exited = null;
+    exitPromise = once(proc, 'exit').then(([code, signal]) => {
+      exited = { code, signal };
+      return exited;
+    });
+  };
+  launch();
+  const waitHealthy = () =>
+    waitFor(
+      async () => {
+        const res = await fetch(`${url}/xrpc/_health`, { signal: AbortSignal.timeout(2000) });
+        return res.ok;
+      },
+      {
+        timeoutMs: startTimeoutMs,
+        what: `pds health on port ${port}`,
+        abort: () => exited && `pds exited early (code ${exited.code}, signal ${exited.signal})`,
+      },
+    );
 
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   let stopped = false;
@@ -83,7 +99,9 @@ export async function startPds({ plcUrl, env = {}, startTimeoutMs = 30000, host 
     dbName: db.name,
     adminPassword: ADMIN_PASSWORD,
     rotationKey,
-    proc,
+    get proc() {
+      return proc;
+    },
     /** A fresh unauthenticated AtpAgent for this server. */
     agent() {
       return new AtpAgent({ service: url });
@@ -97,6 +115,19 @@ export async function startPds({ plcUrl, env = {}, startTimeoutMs = 30000, host 
     },
     get exited() {
       return exited;
+    },
+    /** SIGKILL now (a crash: nothing is cleaned up), and wait for the exit. */
+    async kill() {
+      if (!exited) {
+        proc.kill('SIGKILL');
+        await exitPromise;
+      }
+    },
+    /** Starts the same server again (same port, database, data and secrets) after kill(). */
+    async restart() {
+      if (!exited) throw new Error('restart: the server is still running');
+      launch();
+      await waitHealthy();
     },
     /** SIGTERM, wait (SIGKILL after 10 s), drop the database, remove the data directory. */
     async stop({ keepFiles = !!process.env.PDS_E2E_KEEP } = {}) {
@@ -115,17 +146,7 @@ export async function startPds({ plcUrl, env = {}, startTimeoutMs = 30000, host 
   };
 
   try {
-    await waitFor(
-      async () => {
-        const res = await fetch(`${url}/xrpc/_health`, { signal: AbortSignal.timeout(2000) });
-        return res.ok;
-      },
-      {
-        timeoutMs: startTimeoutMs,
-        what: `pds health on port ${port}`,
-        abort: () => exited && `pds exited early (code ${exited.code}, signal ${exited.signal})`,
-      },
-    );
+    await waitHealthy();
   } catch (err) {
     await pds.stop({ keepFiles: true }).catch(() => {});
     err.message += `\n--- pds log (${logFile}) ---\n${pds.logTail()}`;
