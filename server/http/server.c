@@ -23,7 +23,10 @@
 
 #include <microhttpd.h>
 
+#include "core/cidr.h"
 #include "http/cors.h"
+#include "http/overload.h"
+#include "http/ratelimit.h"
 #include "http/router.h"
 #include "http/xrpc.h"
 #include "http/xrpc_error.h"
@@ -39,6 +42,7 @@
 struct http_server {
     struct MHD_Daemon *daemon;
     const struct config *cfg;
+    struct cidr_list trusted_proxies; /* PDS_TRUSTED_PROXIES, parsed */
     atomic_uint_fast64_t next_id;
     uint32_t id_base; /* random per process, so ids differ across restarts */
 };
@@ -131,28 +135,12 @@ static bool nsid_chars_ok(const char *s, size_t n)
 
 /* Client address */
 
-static bool addr_is_trusted_proxy(const char *ip)
+static bool addr_is_trusted_proxy(const struct http_server *srv, const char *ip)
 {
-    struct in_addr v4;
-    struct in6_addr v6;
-    if (inet_pton(AF_INET, ip, &v4) == 1) {
-        uint32_t a = ntohl(v4.s_addr);
-        return (a >> 24) == 127 || (a >> 24) == 10 || (a >> 20) == (172u << 4 | 1) ||
-               (a >> 16) == (192u << 8 | 168);
-    }
-    if (inet_pton(AF_INET6, ip, &v6) == 1) {
-        if (IN6_IS_ADDR_V4MAPPED(&v6)) {
-            char v4s[INET_ADDRSTRLEN];
-            inet_ntop(AF_INET, &v6.s6_addr[12], v4s, sizeof v4s);
-            return addr_is_trusted_proxy(v4s);
-        }
-        return IN6_IS_ADDR_LOOPBACK(&v6) || (v6.s6_addr[0] & 0xfe) == 0xfc ||
-               IN6_IS_ADDR_LINKLOCAL(&v6);
-    }
-    return false;
+    return cidr_list_contains(&srv->trusted_proxies, ip);
 }
 
-/* The peer's address; behind a local reverse proxy (loopback or private peer), the nearest
+/* The peer's address; behind a trusted reverse proxy (PDS_TRUSTED_PROXIES), the nearest
  * untrusted address of X-Forwarded-For, read from the right as proxies append to it. */
 static void find_client_ip(struct req_state *st, struct MHD_Connection *conn)
 {
@@ -175,7 +163,7 @@ static void find_client_ip(struct req_state *st, struct MHD_Connection *conn)
     }
     st->rq.client_ip = st->client_ip;
     const char *xff = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "x-forwarded-for");
-    if (!xff || !addr_is_trusted_proxy(st->client_ip)) {
+    if (!xff || !addr_is_trusted_proxy(st->srv, st->client_ip)) {
         return;
     }
     size_t end = strlen(xff);
@@ -204,7 +192,7 @@ static void find_client_ip(struct req_state *st, struct MHD_Connection *conn)
             return;
         }
         memcpy(st->client_ip, ip, n + 1);
-        if (!addr_is_trusted_proxy(ip)) {
+        if (!addr_is_trusted_proxy(st->srv, ip)) {
             return;
         }
         end = start > 0 ? start - 1 : 0;
@@ -299,6 +287,7 @@ static enum MHD_Result send_response(struct req_state *st, struct MHD_Connection
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
     }
     cors_add(resp);
+    ratelimit_add_headers(&st->rq); /* before the loop below sends the headers */
     for (size_t i = 0; i < r->n_headers; i++) {
         MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
     }
@@ -511,6 +500,23 @@ static void json_free(void *p)
     json_decref(p);
 }
 
+/* Admission (http/overload.h, http/ratelimit.h): refusals that cost nothing, taken when the
+ * headers are in so a refused client's body is never read; then, once the body is parsed,
+ * the limits keyed by its content and a slot of the request's class of work. */
+static void admit_on_headers(struct req_state *st)
+{
+    struct xrpc_req *rq = &st->rq;
+    if (!rq->resp.status && !overload_peek(rq)) {
+        (void)ratelimit_on_headers(rq);
+    }
+}
+
+static bool admit_on_body(struct req_state *st)
+{
+    struct xrpc_req *rq = &st->rq;
+    return !ratelimit_on_input(rq) && !overload_enter(rq);
+}
+
 static void run_handler(struct req_state *st)
 {
     struct xrpc_req *rq = &st->rq;
@@ -530,6 +536,9 @@ static void run_handler(struct req_state *st)
         }
     }
     rq->db = db_thread();
+    if (!admit_on_body(st)) {
+        return;
+    }
     int status = rq->route->handler(rq);
     if (rq->resp.status == 0) {
         log_error(&rq->log, "handler returned %d without a response", status);
@@ -548,6 +557,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!st->headers_done) {
         st->headers_done = true;
         start_request(st, conn, method);
+        admit_on_headers(st);
         if (st->rq.resp.status && st->has_body) {
             /* refused before reading the body: libmicrohttpd then closes the connection
              * instead of reading what we do not want */
@@ -608,6 +618,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     }
     *req_cls = NULL;
     struct xrpc_req *rq = &st->rq;
+    overload_leave(rq);
     if (rq->method) {
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
@@ -658,6 +669,14 @@ enum err http_server_start(const struct config *cfg, struct http_server **out)
     *out = NULL;
     struct http_server *srv = xcalloc(1, sizeof *srv);
     srv->cfg = cfg;
+    for (size_t i = 0; i < cfg->trusted_proxies.len; i++) {
+        if (cidr_list_add(&srv->trusted_proxies, cfg->trusted_proxies.items[i])) {
+            log_error(NULL, "PDS_TRUSTED_PROXIES: \"%s\" is not an address or range",
+                      cfg->trusted_proxies.items[i]);
+            free(srv);
+            return ERR_INVALID;
+        }
+    }
     if (getrandom(&srv->id_base, sizeof srv->id_base, 0) != sizeof srv->id_base) {
         srv->id_base = (uint32_t)time(NULL);
     }

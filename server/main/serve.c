@@ -14,6 +14,7 @@
 #include "db/log.h"
 #include "db/migrate.h"
 #include "db/sequencer.h"
+#include "http/limits.h"
 #include "http/server.h"
 #include "web/web.h"
 #include "main/commands.h"
@@ -129,6 +130,10 @@ int cmd_serve(int argc, char **argv)
         sync_subscribe_start(&cfg, url, crawlers_notify, crawlers) != ERR_OK) {
         goto out;
     }
+    if (limits_start(&cfg, url, why, sizeof why) != ERR_OK) { /* rate limits, budget, overload */
+        log_error(NULL, "configuration: %s", why);
+        goto out;
+    }
     api_routes_install();
     if (http_server_start(&cfg, &http) != ERR_OK) {
         goto out;
@@ -139,6 +144,7 @@ int cmd_serve(int argc, char **argv)
 out:
     sync_subscribe_shutdown(); /* subscribers closed before the HTTP server stops */
     http_server_stop(http);
+    limits_stop();
     blobsvc_stop();
     sync_subscribe_stop();
     crawlers_stop(crawlers);

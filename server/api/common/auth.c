@@ -12,6 +12,7 @@
 #include "core/syntax.h"
 #include "crypto/jwt.h"
 #include "config/config.h"
+#include "http/ratelimit.h"
 
 static const char *const scope_names[] = {
     [AUTH_SCOPE_UNKNOWN] = "",
@@ -175,6 +176,11 @@ int auth_access(struct xrpc_req *rq, unsigned flags, const struct auth **out)
         scopes &= ~(unsigned)AUTH_TAKENDOWN;
     }
     int st = verify_bearer(rq, "at+jwt", scopes, AUTH_KIND_ACCESS, out);
+    /* the route's per-account limits, before any database work: a refused client costs
+     * one HMAC */
+    if (!st) {
+        st = ratelimit_on_account(rq, (*out)->did);
+    }
     return st ? st : check_status(rq, (*out)->did, flags);
 }
 

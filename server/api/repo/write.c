@@ -17,6 +17,8 @@
 #include "core/ipldjson.h"
 #include "core/syntax.h"
 #include "db/repo_store.h"
+#include "http/hostbudget.h"
+#include "http/ratelimit.h"
 
 #define WRITE_RETRIES_MAX 8 /* lost races before giving up: only a hot repository loses many */
 
@@ -148,6 +150,7 @@ static int run_writes(struct xrpc_req *rq, const char *did, struct repo_write *w
             return xrpc_fail(rq, 500, NULL, NULL);
         }
         if (!raced) {
+            hostbudget_done(rq); /* the commit's event was emitted: keep it counted */
             return 0;
         }
     }
@@ -176,6 +179,15 @@ static int writer(struct xrpc_req *rq, const char **did)
     }
     *did = a->did;
     return 0;
+}
+
+/* The write limits, checked before any work as the reference does: the account's write
+ * points (repo-write-hour and -day) and one event of the host's budget, given back when
+ * the request ends without a commit (http/hostbudget.h). */
+static int write_limits(struct xrpc_req *rq, const char *did, int64_t points)
+{
+    int st = ratelimit_consume(rq, RL_GROUP_REPO_WRITE, did, points);
+    return st ? st : hostbudget_admit(rq, did);
 }
 
 /* -1: absent, 0: false, 1: true */
@@ -294,7 +306,8 @@ int api_repo_create_record(struct xrpc_req *rq)
         (st = input_str(rq, "rkey", false, &rkey)) ||
         (st = input_object(rq, "record", true, &record)) ||
         (st = input_str(rq, "swapCommit", false, &swap_commit)) ||
-        (st = validate_flag(rq, rq->json, &validate))) {
+        (st = validate_flag(rq, rq->json, &validate)) ||
+        (st = write_limits(rq, did, RL_POINTS_CREATE))) {
         return st;
     }
     struct repo_write w = {.action = REPO_CREATE};
@@ -324,7 +337,8 @@ int api_repo_put_record(struct xrpc_req *rq)
         (st = input_str(rq, "rkey", true, &rkey)) ||
         (st = input_object(rq, "record", true, &record)) ||
         (st = input_str(rq, "swapCommit", false, &swap_commit)) ||
-        (st = validate_flag(rq, rq->json, &validate))) {
+        (st = validate_flag(rq, rq->json, &validate)) ||
+        (st = write_limits(rq, did, RL_POINTS_UPDATE))) {
         return st;
     }
     struct repo_write w = {.action = REPO_UPDATE};
@@ -353,7 +367,8 @@ int api_repo_delete_record(struct xrpc_req *rq)
     int st;
     if ((st = writer(rq, &did)) || (st = input_str(rq, "collection", true, &collection)) ||
         (st = input_str(rq, "rkey", true, &rkey)) ||
-        (st = input_str(rq, "swapCommit", false, &swap_commit))) {
+        (st = input_str(rq, "swapCommit", false, &swap_commit)) ||
+        (st = write_limits(rq, did, RL_POINTS_DELETE))) {
         return st;
     }
     if (!syntax_nsid_valid(bytes_str(collection)) || !syntax_rkey_valid(bytes_str(rkey))) {
@@ -379,6 +394,19 @@ int api_repo_delete_record(struct xrpc_req *rq)
 
 #define AW "com.atproto.repo.applyWrites"
 
+/* The reference's points for applyWrites: 3 per create, 2 per update, 1 for anything else. */
+static int64_t apply_writes_points(json_t *list)
+{
+    int64_t points = 0;
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        const char *type = json_string_value(json_object_get(json_array_get(list, i), "$type"));
+        points += type && strcmp(type, AW "#create") == 0   ? RL_POINTS_CREATE
+                  : type && strcmp(type, AW "#update") == 0 ? RL_POINTS_UPDATE
+                                                            : RL_POINTS_DELETE;
+    }
+    return points;
+}
+
 /* com.atproto.repo.applyWrites */
 int api_repo_apply_writes(struct xrpc_req *rq)
 {
@@ -395,6 +423,9 @@ int api_repo_apply_writes(struct xrpc_req *rq)
     size_t n = json_array_size(list);
     if (n > REPO_WRITES_MAX) {
         return xrpc_fail(rq, 400, "InvalidRequest", "Too many writes. Max: %d", REPO_WRITES_MAX);
+    }
+    if ((st = write_limits(rq, did, apply_writes_points(list)))) {
+        return st;
     }
     struct repo_write *writes = arena_zalloc(rq->arena, (n ? n : 1) * sizeof(*writes));
     const char **statuses = arena_zalloc(rq->arena, (n ? n : 1) * sizeof(*statuses));
