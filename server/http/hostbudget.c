@@ -487,7 +487,6 @@ void hostbudget_tick(struct db *db)
     int64_t limits[RL_SPANS];
     memcpy(limits, hb.target.limit, sizeof limits);
     hb.my_demand = mine;
-    double rate_before = hb.my_rate;
     pthread_mutex_unlock(&hb.lock);
 
     double total = mine;
@@ -496,9 +495,10 @@ void hostbudget_tick(struct db *db)
         return; /* the database is away: keep the old shares */
     }
     /* give back what is left of the pool and take the next second's: what this process is
-     * asked for (with room to grow), settled against what was spent past the pool */
+     * asked for (with room to grow; a burst past it leases more on the request path),
+     * settled against what was spent past the pool */
     int64_t left = atomic_exchange(&hb.pool, 0);
-    int64_t want = (int64_t)ceil((mine > rate_before ? mine : rate_before) * 1.5) + 2;
+    int64_t want = (int64_t)ceil(mine * 1.5) + 1;
     struct rl_host_events q = {.limits = limits};
     if (left > 0) {
         q.give_back = left;

@@ -31,7 +31,7 @@ struct config;
 #define HOSTBUDGET_BURST_S     30               /* a held account may still burst 30 s of share */
 #define HOSTBUDGET_BURST_MIN   3                /* ...and at least this many events */
 #define HOSTBUDGET_ACCOUNTS_MAX 4096            /* accounts tracked per process; others pass */
-#define HOSTBUDGET_COUNT_EVERY_MS (60 * 1000)   /* active accounts recounted this often */
+#define HOSTBUDGET_COUNT_EVERY_MS (10 * 1000)   /* active accounts recounted this often */
 
 /* Sets up from cfg (PDS_HOST_BUDGET, PDS_HOST_BUDGET_PERCENT, PDS_RELAY_ACCOUNT_LIMIT,
  * PDS_RATE_LIMITS_ENABLED). process names this process in host_budget_process (copied). */

@@ -7,6 +7,7 @@
 #include "api/common/app.h"
 #include "api/routes.h"
 #include "api/sync/crawlers.h"
+#include "api/sync/relay_standing.h"
 #include "api/sync/subscribe.h"
 #include "blob/blobsvc.h"
 #include "db/cluster.h"
@@ -100,6 +101,7 @@ int cmd_serve(int argc, char **argv)
     struct http_server *http = NULL;
     struct sequencer *sequencer = NULL;
     struct crawlers *crawlers = NULL;
+    struct relay_standing *standing = NULL;
     const char *url = cfg.database_url;
     if (!url) {
         if (cluster_start(&cluster, cfg.data_dir, cfg.postgres_bin_dir) != ERR_OK) {
@@ -123,15 +125,16 @@ int cmd_serve(int argc, char **argv)
     if (blobsvc_start(&cfg) != ERR_OK) { /* the blob store and its sweeper */
         goto out;
     }
+    if (limits_start(&cfg, url, why, sizeof why) != ERR_OK) { /* rate limits, budget, overload */
+        log_error(NULL, "configuration: %s", why);
+        goto out;
+    }
     /* the event stream: number the outbox, follow it, tell relays (never blocks start-up) */
     db_set_commit_hook(sequencer_wake); /* events committed in a transaction: number now */
     if (sequencer_start(url, cfg.repo_backfill_limit_ms, &sequencer) != ERR_OK ||
         crawlers_start(cfg.hostname, cfg.crawlers.items, cfg.crawlers.len, NULL, &crawlers) ||
-        sync_subscribe_start(&cfg, url, crawlers_notify, crawlers) != ERR_OK) {
-        goto out;
-    }
-    if (limits_start(&cfg, url, why, sizeof why) != ERR_OK) { /* rate limits, budget, overload */
-        log_error(NULL, "configuration: %s", why);
+        sync_subscribe_start(&cfg, url, crawlers_notify, crawlers) != ERR_OK ||
+        relay_standing_start(&cfg, url, crawlers, &standing) != ERR_OK) {
         goto out;
     }
     api_routes_install();
@@ -144,6 +147,7 @@ int cmd_serve(int argc, char **argv)
 out:
     sync_subscribe_shutdown(); /* subscribers closed before the HTTP server stops */
     http_server_stop(http);
+    relay_standing_stop(standing);
     limits_stop();
     blobsvc_stop();
     sync_subscribe_stop();
