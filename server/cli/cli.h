@@ -73,6 +73,11 @@ int cli_status(struct cli *c, int argc, char **argv);
 int cli_create_invite_code(struct cli *c, int argc, char **argv);
 int cli_request_crawl(struct cli *c, int argc, char **argv);
 
+/* cli_limits.c: the rate-limit lines of `status` (from /xrpc/_status's rateLimits), and
+ * `pdsadmin rate-limits`. */
+void cli_print_limits_summary(json_t *rate_limits);
+int cli_rate_limits(struct cli *c, int argc, char **argv);
+
 /* pdsadmin.c: shared helpers. */
 /* Prints "pdsadmin: <message>" to stderr. */
 void cli_error(const char *fmt, ...) PRINTF_LIKE(1, 2);

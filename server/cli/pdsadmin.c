@@ -27,7 +27,10 @@ static const char usage_text[] =
     "  account info <DID|HANDLE> [--json]    details, status and storage of one account\n"
     "  create-invite-code [--uses N]         a new invite code (default 1 use)\n"
     "  request-crawl [RELAY[,RELAY...]]      ask relays to crawl this PDS (default PDS_CRAWLERS)\n"
-    "  status [--json]                       health, version, accounts, storage, firehose\n"
+    "  status [--json]                       health, version, accounts, storage, firehose,\n"
+    "                                        rate limits, event budget, relays\n"
+    "  rate-limits [--json]                  every limit and its refusals, the event budget,\n"
+    "                                        slowed accounts, overload, each relay's view\n"
     "  version                               this program's version\n"
     "  help                                  this text\n"
     "\n"
@@ -183,6 +186,9 @@ static int (*command_of(const char *cmd))(struct cli *, int, char **)
     }
     if (strcmp(cmd, "request-crawl") == 0) {
         return cli_request_crawl;
+    }
+    if (strcmp(cmd, "rate-limits") == 0) {
+        return cli_rate_limits;
     }
     return NULL;
 }

@@ -34,6 +34,8 @@ struct account {
     int64_t refused;        /* refused since the last report */
     int64_t refused_recent; /* what the last report said, for the status */
     bool held;              /* over the fair level: spends from bucket */
+    int64_t second_ms;      /* the second second_count counts in */
+    int64_t second_count;   /* events taken in it: at most half the host's second */
     struct rl_bucket bucket;
     int64_t seen_ms;
 };
@@ -137,9 +139,12 @@ void hostbudget_init(const struct config *cfg, const char *process)
     hb.level = INFINITY;
     hb.counted_ms = 0;
     hb.last_tick_ms = now_ms();
-    pthread_mutex_unlock(&hb.lock);
     atomic_store(&hb.relay_limit, 0);
     atomic_store(&hb.active_accounts, 0);
+    /* until the first tick counts the accounts: the configured limit, or a new host's */
+    rl_relay_budget(hostbudget_account_limit(NULL), hb.trusted, &hb.relay);
+    rl_budget_scale(&hb.relay, hb.pct, &hb.target);
+    pthread_mutex_unlock(&hb.lock);
     atomic_store(&hb.pool, 0);
     atomic_store(&hb.spent_until, 0);
     hb.started = true;
@@ -184,6 +189,32 @@ static int refuse_share(struct xrpc_req *rq, const struct account *a, int64_t wa
     ratelimit_count(REFUSED_SHARE, true);
     return ratelimit_refuse(rq, (int64_t)ceil(a->bucket.burst), window_ms, 0, wait_ms,
                             "This account is over its fair share of the host's event budget");
+}
+
+/* Counts one event of a in its second; true when that would pass half the host's second.
+ * Locked. */
+static bool over_half_second(struct account *a, int64_t now)
+{
+    int64_t second = now - now % RL_SECOND_MS;
+    if (a->second_ms != second) {
+        a->second_ms = second;
+        a->second_count = 0;
+    }
+    int64_t cap = hb.target.limit[RL_SPAN_SECOND] / 2;
+    if (a->second_count >= (cap > 0 ? cap : 1)) {
+        return true;
+    }
+    a->second_count++;
+    return false;
+}
+
+/* A refusal by over_half_second. Locked. */
+static int refuse_second(struct xrpc_req *rq, int64_t now)
+{
+    int64_t cap = hb.target.limit[RL_SPAN_SECOND] / 2;
+    ratelimit_count(REFUSED_SHARE, true);
+    return ratelimit_refuse(rq, cap > 0 ? cap : 1, RL_SECOND_MS, 0, RL_SECOND_MS - now % RL_SECOND_MS,
+                            "This account is over its share of the host's event budget");
 }
 
 static int refuse_budget(struct xrpc_req *rq, int64_t wait_ms)
@@ -298,6 +329,14 @@ static int admit(struct xrpc_req *rq, const char *did)
         a->seen_ms = now;
     }
     bool held = a && a->held && !free_pass;
+    /* between two ticks an account's demand is not known yet: no account takes more than
+     * half of any second of the host's budget, so one burst cannot shut the others out */
+    if (a && !free_pass && over_half_second(a, now)) {
+        a->refused++;
+        int st = refuse_second(rq, now);
+        pthread_mutex_unlock(&hb.lock);
+        return st;
+    }
     if (held && !rl_bucket_take(&a->bucket, 1, now, &wait)) {
         a->refused++;
         int st = refuse_share(rq, a, wait);

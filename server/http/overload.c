@@ -14,7 +14,8 @@
 /* A slot per worker thread, and as many again for bulk streams (getRepo answers from a
  * callback after its handler returned, holding its slot but not its thread). */
 #define OVERLOAD_STREAMS_PER_THREAD 1
-#define OVERLOAD_BULK_SHARE         4 /* bulk work holds at most 1/4 of the limit */
+#define OVERLOAD_BULK_SHARE         2 /* bulk work holds at most 1/2 of the limit (at least 2
+                                         slots), one while the database is congested */
 #define OVERLOAD_PRIORITY_SHARE     4 /* reads and sign-ins may go 1/4 past it */
 #define OVERLOAD_CONGESTED          1.5 /* recent latency this far above baseline: congested */
 
@@ -35,6 +36,7 @@ static struct {
     atomic_int total;
     atomic_int peak; /* highest total since the last update */
     atomic_int_fast64_t lat_sum_us, lat_n;
+    atomic_int_fast64_t statements; /* every statement this process ran, ever */
     atomic_int_fast64_t refused[RL_CLASSES];
     atomic_int_fast64_t next_update_ms;
     pthread_mutex_t lock; /* guards g */
@@ -54,6 +56,7 @@ void overload_db_latency(int64_t us)
 {
     atomic_fetch_add(&ov.lat_sum_us, us);
     atomic_fetch_add(&ov.lat_n, 1);
+    atomic_fetch_add(&ov.statements, 1);
 }
 
 void overload_init(const struct config *cfg)
@@ -106,8 +109,9 @@ static bool room(enum rl_class c)
         return total < limit;
     case RL_CLASS_BULK: {
         int bulk = atomic_load(&ov.inflight[RL_CLASS_BULK]);
-        int cap = atomic_load(&ov.congested) ? 1 : limit / OVERLOAD_BULK_SHARE;
-        return total < limit && bulk < (cap > 0 ? cap : 1);
+        int cap = limit / OVERLOAD_BULK_SHARE;
+        cap = atomic_load(&ov.congested) ? 1 : cap < 2 ? 2 : cap;
+        return total < limit && bulk < cap;
     }
     default:
         return true;
@@ -194,9 +198,9 @@ json_t *overload_status_json(void)
         json_object_set_new(inflight, class_names[c], json_integer(atomic_load(&ov.inflight[c])));
         json_object_set_new(refused, class_names[c], json_integer(atomic_load(&ov.refused[c])));
     }
-    return json_pack("{s:b,s:f,s:f,s:f,s:f,s:b,s:o,s:o}", "enabled", ov.on, "limit", limit,
+    return json_pack("{s:b,s:f,s:f,s:f,s:f,s:b,s:o,s:o,s:I}", "enabled", ov.on, "limit", limit,
                      "maxLimit", max, "dbLatencyBaselineMs", long_us / 1000.0,
                      "dbLatencyRecentMs", short_us / 1000.0, "congested",
                      atomic_load(&ov.congested), "inFlight", inflight, "refusedByThisProcess",
-                     refused);
+                     refused, "dbStatements", (json_int_t)atomic_load(&ov.statements));
 }

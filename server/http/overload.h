@@ -3,8 +3,8 @@
  * gradient limiter, http/ratelimit_math.h); the excess is answered at once with 503 and
  * Retry-After instead of queueing until every client times out.
  *
- * Priorities: bulk work (getRepo, importRepo, account deletion) may hold at most a quarter
- * of the limit, and only one slot while latency is above its baseline; writes may fill the
+ * Priorities: bulk work (getRepo, importRepo, account deletion) may hold at most half the
+ * limit, and only one slot while latency is well above its baseline; writes may fill the
  * limit; reads and sign-ins may go a quarter past it, so they keep being served while
  * writes and bulk work wait. Admin, health and the firehose are never refused.
  *

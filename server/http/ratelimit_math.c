@@ -188,6 +188,7 @@ double rl_ewma(double avg, double sample, int64_t dt_ms, int64_t tau_ms)
  * interval, so the long one spans about 100 intervals). */
 #define GRADIENT_TOLERANCE    2.0
 #define GRADIENT_SMOOTHING    0.2
+#define GRADIENT_SHRINK_SMOOTHING 0.5
 #define GRADIENT_SHORT_WEIGHT 0.5
 #define GRADIENT_LONG_WEIGHT  0.01
 
@@ -221,7 +222,9 @@ double rl_gradient_update(struct rl_gradient *g, double mean_us, double in_fligh
     if (target > g->limit && in_flight < g->limit / 2) {
         return g->limit; /* an idle limit proves nothing: do not grow it */
     }
-    double limit = g->limit * (1 - GRADIENT_SMOOTHING) + target * GRADIENT_SMOOTHING;
+    /* shrink fast, grow slowly: an overloaded database needs relief within a second */
+    double smoothing = target < g->limit ? GRADIENT_SHRINK_SMOOTHING : GRADIENT_SMOOTHING;
+    double limit = g->limit * (1 - smoothing) + target * smoothing;
     g->limit = limit < g->min_limit ? g->min_limit : limit > g->max_limit ? g->max_limit : limit;
     return g->limit;
 }

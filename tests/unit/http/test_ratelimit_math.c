@@ -138,10 +138,14 @@ static void test_gradient_shrinks_when_latency_rises(void)
         rl_gradient_update(&g, 1000, 16); /* 1 ms, fully used */
     }
     CHECK(g.limit > 15);
-    for (int i = 0; i < 20; i++) {
+    for (int i = 0; i < 10; i++) {
         rl_gradient_update(&g, 20000, 16); /* 20 ms: the database is struggling */
     }
-    CHECK(g.limit < 6);
+    CHECK(g.limit < 7); /* within ten intervals (a second) */
+    for (int i = 0; i < 20; i++) {
+        rl_gradient_update(&g, 20000, 16);
+    }
+    CHECK(g.limit < 5);
     CHECK(g.limit >= 2);
     for (int i = 0; i < 200; i++) {
         rl_gradient_update(&g, 1000, 16);
