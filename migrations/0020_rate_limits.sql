@@ -38,6 +38,7 @@ DECLARE
     v_granted bigint;
     v_grant bigint;
 BEGIN
+    PERFORM set_config('synchronous_commit', 'off', true);
     FOR i IN 1 .. coalesce(array_length(p_names, 1), 0) LOOP
         INSERT INTO rate_limit_counter (name, key, window_start, window_ms, granted, expires_at)
         VALUES (p_names[i], p_keys[i], v_now, p_window_ms[i], 0,
@@ -99,6 +100,7 @@ DECLARE
     v_used double precision[] := '{}';
     i int := 0;
 BEGIN
+    PERFORM set_config('synchronous_commit', 'off', true);
     o_now_ms := floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint;
     -- roll every window forward and give back the unused lease where it was counted
     FOR w IN SELECT * FROM host_event_window ORDER BY window_ms FOR UPDATE LOOP
@@ -170,6 +172,7 @@ CREATE TABLE rate_limit_stats (
 CREATE FUNCTION pds_rate_stats_add(p_names text[], p_admitted bigint[], p_refused bigint[])
 RETURNS void
 LANGUAGE sql AS $$
+    SELECT set_config('synchronous_commit', 'off', true);
     INSERT INTO rate_limit_stats AS s (name, admitted, refused, last_refused_at)
     SELECT n, a, r, CASE WHEN r > 0 THEN now() END
       FROM unnest(p_names, p_admitted, p_refused) AS t (n, a, r)

@@ -202,6 +202,14 @@ static enum err check_rate_limits(struct config *cfg, char *why, size_t why_len)
                            lim);
     }
     cfg->relay_account_limit_n = n;
+    if (!env_set("PDS_HANDLER_THREADS")) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        cfg->handler_threads = 4 * (cpus > 0 ? (int)cpus : 1);
+    }
+    if (cfg->handler_threads < 1 || cfg->handler_threads > WORKER_THREADS_MAX) {
+        return config_fail(why, why_len, "PDS_HANDLER_THREADS must be between 1 and %d",
+                           WORKER_THREADS_MAX);
+    }
     if (cfg->relay_check_interval_ms < 1000 || cfg->relay_repo_check_interval_ms < 10) {
         return config_fail(why, why_len,
                            "PDS_RELAY_CHECK_INTERVAL must be at least 1000 ms and "

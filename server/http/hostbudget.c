@@ -304,6 +304,31 @@ void hostbudget_done(struct xrpc_req *rq)
     }
 }
 
+int hostbudget_peek(struct xrpc_req *rq)
+{
+    if (!hb.started || !hb.enforce || ratelimit_bypassed(rq)) {
+        return 0;
+    }
+    const char *did = ratelimit_peek_did(rq);
+    if (!did) {
+        return 0;
+    }
+    int64_t now = now_ms(), wait = 0;
+    int st = 0;
+    pthread_mutex_lock(&hb.lock);
+    struct account *a = account_of(did, false);
+    if (a && a->held) {
+        struct rl_bucket probe = a->bucket; /* a copy: nothing taken */
+        if (!rl_bucket_take(&probe, 1, now, &wait)) {
+            a->asked++; /* it asked: its demand counts */
+            a->refused++;
+            st = refuse_share(rq, a, wait);
+        }
+    }
+    pthread_mutex_unlock(&hb.lock);
+    return st;
+}
+
 static int admit(struct xrpc_req *rq, const char *did);
 
 int hostbudget_admit(struct xrpc_req *rq, const char *did)

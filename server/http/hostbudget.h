@@ -43,6 +43,10 @@ void hostbudget_init(const struct config *cfg, const char *process);
  * the request ends unless hostbudget_done(rq) said the commit happened. */
 int hostbudget_admit(struct xrpc_req *rq, const char *did);
 void hostbudget_done(struct xrpc_req *rq);
+/* When the headers are in, for a repository write: refuses at once (429 set and returned)
+ * an account this process already holds with no share left, by the token's unchecked `sub`
+ * (ratelimit_peek_did); nothing is consumed. Else 0. */
+int hostbudget_peek(struct xrpc_req *rq);
 /* Gives one event of did back (a write that did not happen). */
 void hostbudget_refund(const char *did);
 

@@ -8,11 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <sodium.h>
 
 #include "config/config.h"
+#include "core/base.h"
 #include "core/cidr.h"
 #include "core/sha256.h"
 #include "db/ratelimit_store.h"
@@ -669,12 +671,82 @@ static int refuse_answer(struct xrpc_req *rq)
     return xrpc_fail(rq, 429, "RateLimitExceeded", "Rate Limit Exceeded");
 }
 
+#define PEEK_JWT_MAX 8192 /* bytes of a token we bother to peek into */
+
+const char *ratelimit_peek_did(struct xrpc_req *rq)
+{
+    const struct route_rt *r = route_of(rq);
+    const char *h = r && (r->flags & RL_ROUTE_WRITES) ? xrpc_header(rq, "authorization") : NULL;
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0 || strlen(h) > PEEK_JWT_MAX) {
+        return NULL;
+    }
+    const char *dot1 = strchr(h + 7, '.'), *dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
+    if (!dot2) {
+        return NULL;
+    }
+    struct buf b;
+    buf_init(&b, PEEK_JWT_MAX);
+    const char *did = NULL;
+    if (!base64url_decode(bytes_of((const uint8_t *)dot1 + 1, (size_t)(dot2 - dot1 - 1)), &b)) {
+        json_error_t jerr;
+        json_t *claims = json_loadb((const char *)b.ptr, b.len, 0, &jerr);
+        const char *sub = json_string_value(json_object_get(claims, "sub"));
+        if (sub && strncmp(sub, "did:", 4) == 0 && strlen(sub) < RL_STORE_KEY_MAX) {
+            did = arena_strndup(rq->arena, sub, strlen(sub));
+        }
+        json_decref(claims);
+    }
+    buf_clear(&b);
+    return did;
+}
+
+/* Whether some limit of group g is spent for key in this process (nothing consumed);
+ * *reset_ms and *limit describe it. */
+static bool group_spent(const struct group_rt *g, const char *raw_key, int64_t *reset_ms,
+                        const struct limit_rt **limit)
+{
+    char key[RL_STORE_KEY_MAX];
+    stored_key(raw_key, key);
+    int64_t now = now_ms();
+    for (int i = 0; i < g->n; i++) {
+        const struct limit_rt *l = &rl.limits[g->limits[i]];
+        if (l->off) {
+            continue;
+        }
+        uint32_t h = hash_of(g->limits[i], key);
+        struct shard *sh = shard_for(h);
+        pthread_mutex_lock(&sh->lock);
+        struct entry *e = entry_of(sh, g->limits[i], key, h, now);
+        bool spent = e->end_ms > now && l->points - e->total + e->lease < 1;
+        int64_t end = e->end_ms;
+        pthread_mutex_unlock(&sh->lock);
+        if (spent) {
+            *reset_ms = end - now;
+            *limit = l;
+            return true;
+        }
+    }
+    return false;
+}
+
 int ratelimit_on_headers(struct xrpc_req *rq)
 {
     if (!ratelimit_enabled() || !rq->nsid) {
         return 0;
     }
     const struct route_rt *r = route_of(rq);
+    /* an account whose write points are spent is refused before anything else, so a
+     * writer that ignores 429s from many addresses costs no lease of a new address */
+    const char *did = r && (r->flags & RL_ROUTE_WRITES) && !ratelimit_bypassed(rq)
+                          ? ratelimit_peek_did(rq)
+                          : NULL;
+    int64_t reset;
+    const struct limit_rt *spent;
+    if (did && group_spent(find_group(RL_GROUP_REPO_WRITE), did, &reset, &spent)) {
+        atomic_fetch_add(&rl.limits[spent - rl.limits].refused, 1);
+        note_refused(rq, spent->points, spent->window_ms, reset);
+        return refuse_answer(rq);
+    }
     if (!(r && (r->flags & RL_ROUTE_OWN_BUCKET))) {
         const struct group_rt *g = &rl.groups[rl.global_ip];
         if (!check_group(rq, g, key_of(rq, g, NULL), 1)) {

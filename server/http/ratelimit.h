@@ -79,6 +79,8 @@ struct rl_group_def {
 };
 
 #define RL_ROUTE_OWN_BUCKET 1u /* not counted in global-ip (the reference's getRepo) */
+#define RL_ROUTE_WRITES     2u /* repository writes: per-account limits checked in the handler,
+                                  and peeked at when the headers are in (ratelimit_peek_did) */
 
 /* A route's group (NULL: global-ip only), class and flags (RL_ROUTE_*). */
 struct rl_route_def {
@@ -115,6 +117,11 @@ bool ratelimit_bypassed(struct xrpc_req *rq);
 /* Each returns 0 (go on) or, when a limit refuses, sets 429 RateLimitExceeded with
  * Retry-After and returns 429 (pass it on). */
 int ratelimit_on_headers(struct xrpc_req *rq);
+/* For a route flagged RL_ROUTE_WRITES: the `sub` of the bearer token, read without checking
+ * its signature (NULL when there is none). Only for refusing early an account whose limits
+ * are already spent in this process: nothing is consumed on its word, and a forged token
+ * is still refused later by auth. */
+const char *ratelimit_peek_did(struct xrpc_req *rq);
 int ratelimit_on_input(struct xrpc_req *rq);
 int ratelimit_on_account(struct xrpc_req *rq, const char *did);
 /* Consumes `points` of group (RL_GROUP_*) keyed as the group says: the client address,

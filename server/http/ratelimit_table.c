@@ -66,7 +66,11 @@ const size_t ratelimit_group_defs_len = ARRAY_LEN(ratelimit_group_defs);
 const struct rl_route_def ratelimit_route_defs[] = {
     {"com.atproto.admin.deleteAccount",             NULL,                       RL_CLASS_BULK, 0},
     {"com.atproto.identity.updateHandle",           "updateHandle",             RL_CLASS_BY_METHOD, 0},
+    {"com.atproto.repo.applyWrites",                NULL,                       RL_CLASS_BY_METHOD, RL_ROUTE_WRITES},
+    {"com.atproto.repo.createRecord",               NULL,                       RL_CLASS_BY_METHOD, RL_ROUTE_WRITES},
+    {"com.atproto.repo.deleteRecord",               NULL,                       RL_CLASS_BY_METHOD, RL_ROUTE_WRITES},
     {"com.atproto.repo.importRepo",                 NULL,                       RL_CLASS_BULK, 0},
+    {"com.atproto.repo.putRecord",                  NULL,                       RL_CLASS_BY_METHOD, RL_ROUTE_WRITES},
     {"com.atproto.repo.uploadBlob",                 "uploadBlob",               RL_CLASS_BY_METHOD, 0},
     {"com.atproto.server.createAccount",            "createAccount",            RL_CLASS_BY_METHOD, 0},
     {"com.atproto.server.createSession",            "createSession",            RL_CLASS_AUTH, 0},

@@ -20,11 +20,13 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 
 #include "core/cidr.h"
 #include "http/cors.h"
+#include "http/hostbudget.h"
 #include "http/overload.h"
 #include "http/ratelimit.h"
 #include "http/router.h"
@@ -59,6 +61,7 @@ struct req_state {
     struct timespec started_at;
     bool headers_done; /* the first on_request call has run */
     bool queued;       /* a response was handed to libmicrohttpd */
+    bool handled;      /* a handler thread ran the handler (the connection was suspended) */
     bool has_body;     /* Content-Length > 0 or Transfer-Encoding sent */
     char client_ip[CLIENT_IP_MAX];
 };
@@ -506,15 +509,14 @@ static void json_free(void *p)
 static void admit_on_headers(struct req_state *st)
 {
     struct xrpc_req *rq = &st->rq;
-    if (!rq->resp.status && !overload_peek(rq)) {
+    if (!rq->resp.status && !overload_peek(rq) && !hostbudget_peek(rq)) {
         (void)ratelimit_on_headers(rq);
     }
 }
 
 static bool admit_on_body(struct req_state *st)
 {
-    struct xrpc_req *rq = &st->rq;
-    return !ratelimit_on_input(rq) && !overload_enter(rq);
+    return !ratelimit_on_input(&st->rq);
 }
 
 static void run_handler(struct req_state *st)
@@ -544,6 +546,31 @@ static void run_handler(struct req_state *st)
         log_error(&rq->log, "handler returned %d without a response", status);
         xrpc_fail(rq, 500, NULL, NULL);
     }
+}
+
+/* Handing a request to the handler threads (http/overload.h): this HTTP thread suspends the
+ * connection and goes on with others; the handler thread runs the handler and resumes the
+ * connection, and libmicrohttpd calls on_request again, which sends the answer. */
+static void suspend_for_handler(void *ctx)
+{
+    struct req_state *st = ctx;
+    MHD_suspend_connection(st->rq._conn);
+}
+
+static void run_on_handler_thread(void *ctx)
+{
+    struct req_state *st = ctx;
+    run_handler(st);
+    st->handled = true;
+    MHD_resume_connection(st->rq._conn);
+}
+
+/* True when queued (the connection is suspended); false to answer now: inline work, or a
+ * refusal already set. */
+static bool hand_over(struct req_state *st)
+{
+    return overload_submit(&st->rq, suspend_for_handler, run_on_handler_thread, st) ==
+           OVERLOAD_QUEUED;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -583,7 +610,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (st->queued) {
         return MHD_YES;
     }
-    if (!st->rq.resp.status) {
+    if (!st->rq.resp.status && !st->handled && hand_over(st)) {
+        return MHD_YES; /* suspended: a handler thread runs it and resumes the connection */
+    }
+    if (!st->rq.resp.status && !st->handled) {
         run_handler(st);
     }
     return send_response(st, conn);
@@ -653,7 +683,7 @@ static struct MHD_Daemon *start_daemon(struct http_server *srv, unsigned extra_f
 {
     const struct config *cfg = srv->cfg;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-                     MHD_ALLOW_UPGRADE | extra_flags;
+                     MHD_ALLOW_UPGRADE | MHD_ALLOW_SUSPEND_RESUME | extra_flags;
     /* the logger first, so libmicrohttpd reports option problems through it */
     return MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, on_request, srv,
                             MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, MHD_OPTION_THREAD_POOL_SIZE,
@@ -681,12 +711,17 @@ enum err http_server_start(const struct config *cfg, struct http_server **out)
         srv->id_base = (uint32_t)time(NULL);
     }
     atomic_init(&srv->next_id, 1);
+    if (overload_pool_start() != ERR_OK) { /* the handler threads (http/overload.h) */
+        free(srv);
+        return ERR_INTERNAL;
+    }
     srv->daemon = start_daemon(srv, MHD_USE_DUAL_STACK);
     if (!srv->daemon) {
         srv->daemon = start_daemon(srv, 0); /* no IPv6 here: IPv4 only */
     }
     if (!srv->daemon) {
         log_error(NULL, "could not listen on port %d (in use, or not permitted)", cfg->port);
+        overload_pool_stop();
         free(srv);
         return ERR_INTERNAL;
     }
@@ -699,6 +734,13 @@ void http_server_stop(struct http_server *s)
     if (!s) {
         return;
     }
+    /* handler threads first: they finish what is queued and resume every suspended
+     * connection, which libmicrohttpd requires before it stops */
+    MHD_socket listener = MHD_quiesce_daemon(s->daemon); /* ours to close from now on */
+    overload_pool_stop();
     MHD_stop_daemon(s->daemon);
+    if (listener != MHD_INVALID_SOCKET) {
+        close(listener);
+    }
     free(s);
 }

@@ -116,7 +116,8 @@ describe('host budget', () => {
     let held;
     await waitFor(async () => {
       held = await budget(env.pds);
-      return refusals.length >= 5 && held.slowedAccounts.some((a) => a.did === greedy.did);
+      return refusals.length >= 5 && typeof held.fairSharePerSecond === 'number' &&
+        held.slowedAccounts.some((a) => a.did === greedy.did);
     }, { timeoutMs: 30000, what: 'the greedy account to be held' });
     await sleep(4500); // one more round of light posts while the greedy one is held
     stop = true;
