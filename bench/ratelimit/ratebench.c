@@ -22,14 +22,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BODY_MAX      (1u << 20)
-#define SAMPLES_MAX   (1u << 21)
-#define ACCOUNTS_MAX  512
-#define INFLIGHT_MAX  1024
-#define LIGHT_MAX     64
+#define BODY_MAX     (1u << 20)
+#define SAMPLES_MAX  (1u << 21)
+#define ACCOUNTS_MAX 512
+#define INFLIGHT_MAX 1024
+#define LIGHT_MAX    64
 
 static const char *base_url = "http://127.0.0.1:2583";
-static const char *bypass_key;   /* sent on reads back, and on every call in overload mode */
+static const char *bypass_key; /* sent on reads back, and on every call in overload mode */
 static bool bypass_all;
 static bool greedy_rotates = true; /* the greedy account writes from many addresses */
 static const char *admin_password;
@@ -650,8 +650,8 @@ static long long db_statements(CURL *c)
     long st = call(c, "/xrpc/_rateLimits", NULL, NULL, &b);
     curl_easy_setopt(c, CURLOPT_USERPWD, NULL);
     json_t *j = json_loads(b.p, 0, NULL);
-    long long n = st == 200 ? (long long)json_integer_value(json_object_get(
-                                  json_object_get(j, "overload"), "dbStatements"))
+    long long n = st == 200 ? (long long)json_integer_value(
+                                  json_object_get(json_object_get(j, "overload"), "dbStatements"))
                             : -1;
     json_decref(j);
     free(b.p);

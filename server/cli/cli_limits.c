@@ -43,9 +43,8 @@ static void print_budget(json_t *b)
     json_t *a;
     json_array_foreach(slowed, i, a)
     {
-        printf("              slowed: %s asks %.2f/s, gets %.2f/s, %lld refused\n",
-               s_of(a, "did"), f_of(a, "demandPerSecond"), f_of(a, "sharePerSecond"),
-               i_of(a, "refused"));
+        printf("              slowed: %s asks %.2f/s, gets %.2f/s, %lld refused\n", s_of(a, "did"),
+               f_of(a, "demandPerSecond"), f_of(a, "sharePerSecond"), i_of(a, "refused"));
     }
 }
 
@@ -100,8 +99,9 @@ void cli_print_limits_summary(json_t *rl)
     {
         total += (long long)json_integer_value(v);
     }
-    printf("Rate limits:  %s; %lld refused request%s", json_is_true(json_object_get(rl, "enabled")) ? "on" : "off",
-           total, total == 1 ? "" : "s");
+    printf("Rate limits:  %s; %lld refused request%s",
+           json_is_true(json_object_get(rl, "enabled")) ? "on" : "off", total,
+           total == 1 ? "" : "s");
     const char *sep = " (";
     json_object_foreach(refused, k, v)
     {
@@ -151,8 +151,8 @@ int cli_rate_limits(struct cli *c, int argc, char **argv)
             snprintf(points, sizeof points, "%lld%s", i_of(l, "points"),
                      json_is_false(json_object_get(l, "enabled")) ? " off" : "");
         }
-        printf("%-30s %9s %8s %9lld %9lld\n", s_of(l, "name"), points, window,
-               i_of(l, "admitted"), i_of(l, "refused"));
+        printf("%-30s %9s %8s %9lld %9lld\n", s_of(l, "name"), points, window, i_of(l, "admitted"),
+               i_of(l, "refused"));
     }
     printf("\n");
     print_budget(json_object_get(out, "hostBudget"));

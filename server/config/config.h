@@ -115,7 +115,7 @@ struct config {
     int64_t relay_repo_check_interval_ms;     /* PDS_RELAY_REPO_CHECK_INTERVAL */
     bool overload_protection;                 /* PDS_OVERLOAD_PROTECTION */
     int handler_threads;                      /* PDS_HANDLER_THREADS */
-    bool host_budget_on;          /* derived: PDS_HOST_BUDGET on, or auto with PDS_CRAWLERS */
+    bool host_budget_on;           /* derived: PDS_HOST_BUDGET on, or auto with PDS_CRAWLERS */
     int64_t relay_account_limit_n; /* derived: the number given, 0 for auto or trusted */
     bool relay_trusted;            /* derived: PDS_RELAY_ACCOUNT_LIMIT=trusted */
 

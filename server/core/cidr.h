@@ -37,8 +37,8 @@ enum err cidr_parse(const char *text, struct cidr *out) MUST_CHECK;
 /* Appends the ranges of one item of a list: a range as above, or a keyword naming the
  * reference's express `trust proxy` sets: "loopback" (127.0.0.0/8, ::1), "linklocal"
  * (169.254.0.0/16, fe80::/10) or "uniquelocal" (10.0.0.0/8, 172.16.0.0/12,
- * 192.168.0.0/16, fc00::/7); "none" adds nothing. ERR_INVALID for a malformed item, ERR_TOO_LARGE past
- * CIDR_LIST_MAX ranges; the list is unchanged on failure. */
+ * 192.168.0.0/16, fc00::/7); "none" adds nothing. ERR_INVALID for a malformed item, ERR_TOO_LARGE
+ * past CIDR_LIST_MAX ranges; the list is unchanged on failure. */
 enum err cidr_list_add(struct cidr_list *l, const char *item) MUST_CHECK;
 
 /* Whether the address text (no prefix) is in one of the list's ranges. An unparsable

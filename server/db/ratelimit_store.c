@@ -175,8 +175,7 @@ enum err rl_store_process_leave(struct db *db, const char *process)
     return e;
 }
 
-enum err rl_store_slowed(struct db *db, const char *process, const struct rl_slowed *rows,
-                         size_t n)
+enum err rl_store_slowed(struct db *db, const char *process, const struct rl_slowed *rows, size_t n)
 {
     struct buf dids, nums;
     buf_init(&dids, BUF_MAX_HUGE);
@@ -201,15 +200,16 @@ enum err rl_store_slowed(struct db *db, const char *process, const struct rl_slo
         db_param_text(&p, process);
         db_param_bytes(&p, buf_bytes(&dids));
         db_param_text(&p, list);
-        e = db_exec(db,
-                    "WITH v AS (SELECT $3::float8[] AS a), gone AS (DELETE FROM host_budget_slowed"
-                    " WHERE process = $1)"
-                    " INSERT INTO host_budget_slowed (did, process, demand, share, refused, seen_at)"
-                    " SELECT d, $1, v.a[3 * i - 2], v.a[3 * i - 1], v.a[3 * i]::bigint, now()"
-                    " FROM v, unnest($2::text[]) WITH ORDINALITY AS t (d, i)"
-                    " ON CONFLICT (did, process) DO UPDATE SET demand = EXCLUDED.demand,"
-                    " share = EXCLUDED.share, refused = EXCLUDED.refused, seen_at = now()",
-                    &p, NULL);
+        e = db_exec(
+            db,
+            "WITH v AS (SELECT $3::float8[] AS a), gone AS (DELETE FROM host_budget_slowed"
+            " WHERE process = $1)"
+            " INSERT INTO host_budget_slowed (did, process, demand, share, refused, seen_at)"
+            " SELECT d, $1, v.a[3 * i - 2], v.a[3 * i - 1], v.a[3 * i]::bigint, now()"
+            " FROM v, unnest($2::text[]) WITH ORDINALITY AS t (d, i)"
+            " ON CONFLICT (did, process) DO UPDATE SET demand = EXCLUDED.demand,"
+            " share = EXCLUDED.share, refused = EXCLUDED.refused, seen_at = now()",
+            &p, NULL);
         free(list);
     }
     buf_clear(&dids);

@@ -17,10 +17,10 @@
 #include "http/ratelimit.h"
 #include "http/ratelimit_math.h"
 
-#define SLOTS          (2 * HOSTBUDGET_ACCOUNTS_MAX) /* open addressing, half full at most */
-#define DID_KEEP_MAX   160  /* longer DIDs pass untracked (did:web names are at most 253) */
-#define IDLE_FORGET_MS (5 * RL_MINUTE_MS)
-#define ACQUIRE_NAP_MS 100 /* hostbudget_acquire sleeps at most this long between tries */
+#define SLOTS             (2 * HOSTBUDGET_ACCOUNTS_MAX) /* open addressing, half full at most */
+#define DID_KEEP_MAX      160 /* longer DIDs pass untracked (did:web names are at most 253) */
+#define IDLE_FORGET_MS    (5 * RL_MINUTE_MS)
+#define ACQUIRE_NAP_MS    100 /* hostbudget_acquire sleeps at most this long between tries */
 #define SLOWED_REPORT_MAX 50
 
 /* Names of the refusals in the per-limit counts. */
@@ -213,7 +213,8 @@ static int refuse_second(struct xrpc_req *rq, int64_t now)
 {
     int64_t cap = hb.target.limit[RL_SPAN_SECOND] / 2;
     ratelimit_count(REFUSED_SHARE, true);
-    return ratelimit_refuse(rq, cap > 0 ? cap : 1, RL_SECOND_MS, 0, RL_SECOND_MS - now % RL_SECOND_MS,
+    return ratelimit_refuse(rq, cap > 0 ? cap : 1, RL_SECOND_MS, 0,
+                            RL_SECOND_MS - now % RL_SECOND_MS,
                             "This account is over its share of the host's event budget");
 }
 
@@ -369,10 +370,10 @@ static int admit(struct xrpc_req *rq, const char *did)
         return st;
     }
     if (held) {
-        ratelimit_note(rq, (int64_t)ceil(a->bucket.burst),
-                       (int64_t)ceil(a->bucket.burst / (a->bucket.rate > 0 ? a->bucket.rate : 1e-3) *
-                                     1000.0),
-                       (int64_t)a->bucket.tokens, 0);
+        ratelimit_note(
+            rq, (int64_t)ceil(a->bucket.burst),
+            (int64_t)ceil(a->bucket.burst / (a->bucket.rate > 0 ? a->bucket.rate : 1e-3) * 1000.0),
+            (int64_t)a->bucket.tokens, 0);
     }
     pthread_mutex_unlock(&hb.lock);
     if (free_pass) {
@@ -518,8 +519,8 @@ static size_t slowed_rows(struct rl_slowed *rows, size_t max)
     for (size_t i = 0; i < SLOTS && n < max; i++) {
         struct account *a = &hb.slots[i];
         if (a->did[0] && (a->held || a->refused)) {
-            rows[n++] = (struct rl_slowed){a->did, a->demand, a->held ? hb.level : a->demand,
-                                           a->refused};
+            rows[n++] =
+                (struct rl_slowed){a->did, a->demand, a->held ? hb.level : a->demand, a->refused};
             a->refused_recent = a->refused;
             a->refused = 0;
         }
@@ -600,7 +601,7 @@ void hostbudget_tick(struct db *db)
     struct rl_slowed rows[SLOWED_REPORT_MAX];
     size_t n = slowed_rows(rows, SLOWED_REPORT_MAX);
     /* copies: the rows point into slots, which the lock guards */
-    char (*dids)[DID_KEEP_MAX] = n ? xmalloc(n * sizeof *dids) : NULL;
+    char(*dids)[DID_KEEP_MAX] = n ? xmalloc(n * sizeof *dids) : NULL;
     for (size_t i = 0; i < n; i++) {
         memcpy(dids[i], rows[i].did, DID_KEEP_MAX);
         rows[i].did = dids[i];
@@ -668,10 +669,10 @@ json_t *hostbudget_status_json(struct db *db)
     for (size_t i = 0; !db && i < SLOTS; i++) {
         struct account *a = &hb.slots[i];
         if (a->did[0] && a->held) {
-            json_array_append_new(slowed, json_pack("{s:s,s:f,s:f,s:I}", "did", a->did,
-                                                    "demandPerSecond", a->demand,
-                                                    "sharePerSecond", hb.level, "refused",
-                                                    (json_int_t)(a->refused + a->refused_recent)));
+            json_array_append_new(slowed,
+                                  json_pack("{s:s,s:f,s:f,s:I}", "did", a->did, "demandPerSecond",
+                                            a->demand, "sharePerSecond", hb.level, "refused",
+                                            (json_int_t)(a->refused + a->refused_recent)));
         }
     }
     pthread_mutex_unlock(&hb.lock);
@@ -683,11 +684,11 @@ json_t *hostbudget_status_json(struct db *db)
                         " GROUP BY did ORDER BY sum(demand) DESC LIMIT 50",
                         NULL, &r)) {
         for (int i = 0; i < PQntuples(r); i++) {
-            json_array_append_new(
-                slowed, json_pack("{s:s,s:f,s:f,s:I}", "did", db_col_text(r, i, 0),
-                                  "demandPerSecond", strtod(db_col_text(r, i, 1), NULL),
-                                  "sharePerSecond", strtod(db_col_text(r, i, 2), NULL), "refused",
-                                  (json_int_t)db_col_i64(r, i, 3)));
+            json_array_append_new(slowed,
+                                  json_pack("{s:s,s:f,s:f,s:I}", "did", db_col_text(r, i, 0),
+                                            "demandPerSecond", strtod(db_col_text(r, i, 1), NULL),
+                                            "sharePerSecond", strtod(db_col_text(r, i, 2), NULL),
+                                            "refused", (json_int_t)db_col_i64(r, i, 3)));
         }
         PQclear(r);
     }
@@ -697,8 +698,7 @@ json_t *hostbudget_status_json(struct db *db)
                      hb.enforce, "accountLimit", (json_int_t)limit, "accountLimitSource", src,
                      "activeAccounts", (json_int_t)atomic_load(&hb.active_accounts), "trusted",
                      hb.trusted, "relayBudget", spans_json(relay.limit), "target",
-                     spans_json(target.limit), "used", usage, "allowedEventsPerSecond",
-                     host_rate, "fairSharePerSecond",
-                     isfinite(level) ? json_real(level) : json_null(), "demandPerSecond", total,
-                     "processes", procs, "slowedAccounts", slowed);
+                     spans_json(target.limit), "used", usage, "allowedEventsPerSecond", host_rate,
+                     "fairSharePerSecond", isfinite(level) ? json_real(level) : json_null(),
+                     "demandPerSecond", total, "processes", procs, "slowedAccounts", slowed);
 }

@@ -26,12 +26,12 @@
 
 struct config;
 
-#define HOSTBUDGET_TICK_MS     1000             /* pool taken and shares recomputed this often */
-#define HOSTBUDGET_DEMAND_TAU_MS (30 * 1000)    /* demand is an average over about 30 s */
-#define HOSTBUDGET_BURST_S     30               /* a held account may still burst 30 s of share */
-#define HOSTBUDGET_BURST_MIN   3                /* ...and at least this many events */
-#define HOSTBUDGET_ACCOUNTS_MAX 4096            /* accounts tracked per process; others pass */
-#define HOSTBUDGET_COUNT_EVERY_MS (10 * 1000)   /* active accounts recounted this often */
+#define HOSTBUDGET_TICK_MS        1000        /* pool taken and shares recomputed this often */
+#define HOSTBUDGET_DEMAND_TAU_MS  (30 * 1000) /* demand is an average over about 30 s */
+#define HOSTBUDGET_BURST_S        30          /* a held account may still burst 30 s of share */
+#define HOSTBUDGET_BURST_MIN      3           /* ...and at least this many events */
+#define HOSTBUDGET_ACCOUNTS_MAX   4096        /* accounts tracked per process; others pass */
+#define HOSTBUDGET_COUNT_EVERY_MS (10 * 1000) /* active accounts recounted this often */
 
 /* Sets up from cfg (PDS_HOST_BUDGET, PDS_HOST_BUDGET_PERCENT, PDS_RELAY_ACCOUNT_LIMIT,
  * PDS_RATE_LIMITS_ENABLED). process names this process in host_budget_process (copied). */

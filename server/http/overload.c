@@ -23,7 +23,9 @@ static const enum rl_class priority[] = {RL_CLASS_AUTH, RL_CLASS_READ, RL_CLASS_
                                          RL_CLASS_BULK};
 
 static const char *const class_names[RL_CLASSES] = {
-    [RL_CLASS_READ] = "read", [RL_CLASS_AUTH] = "auth", [RL_CLASS_WRITE] = "write",
+    [RL_CLASS_READ] = "read",
+    [RL_CLASS_AUTH] = "auth",
+    [RL_CLASS_WRITE] = "write",
     [RL_CLASS_BULK] = "bulk",
 };
 static const char *const refusal_names[RL_CLASSES] = {
@@ -60,11 +62,11 @@ static struct {
     int64_t above_since_us; /* CoDel: when the taken work's wait first stayed above target */
     bool standing;          /* ...for a whole interval: a standing queue, refuse new work */
 
-    atomic_int limit;      /* g.limit rounded, read without the lock */
+    atomic_int limit; /* g.limit rounded, read without the lock */
     atomic_bool congested;
-    atomic_int bulk;       /* bulk requests admitted and not yet answered (streams too) */
+    atomic_int bulk; /* bulk requests admitted and not yet answered (streams too) */
     atomic_int inflight[RL_CLASSES];
-    atomic_int peak;       /* most handlers at once since the last update */
+    atomic_int peak; /* most handlers at once since the last update */
     atomic_int_fast64_t lat_sum_us, lat_n;
     atomic_int_fast64_t statements; /* every statement this process ran, ever */
     atomic_int_fast64_t refused[RL_CLASSES];
@@ -108,8 +110,8 @@ void overload_init(const struct config *cfg)
 static void maybe_update(void)
 {
     int64_t now = mono_us() / 1000, due = atomic_load(&ov.next_update_ms);
-    if (now < due || !atomic_compare_exchange_strong(&ov.next_update_ms, &due,
-                                                     now + OVERLOAD_INTERVAL_MS)) {
+    if (now < due ||
+        !atomic_compare_exchange_strong(&ov.next_update_ms, &due, now + OVERLOAD_INTERVAL_MS)) {
         return;
     }
     int64_t sum = atomic_exchange(&ov.lat_sum_us, 0), n = atomic_exchange(&ov.lat_n, 0);
@@ -166,9 +168,8 @@ static int refuse(struct xrpc_req *rq, enum rl_class c)
     char v[16];
     snprintf(v, sizeof v, "%d", OVERLOAD_RETRY_AFTER_S);
     xrpc_set_header(rq, "Retry-After", v);
-    return xrpc_fail(rq, 503, "NotEnoughResources",
-                     "The server is busy: try again in %d second%s", OVERLOAD_RETRY_AFTER_S,
-                     OVERLOAD_RETRY_AFTER_S == 1 ? "" : "s");
+    return xrpc_fail(rq, 503, "NotEnoughResources", "The server is busy: try again in %d second%s",
+                     OVERLOAD_RETRY_AFTER_S, OVERLOAD_RETRY_AFTER_S == 1 ? "" : "s");
 }
 
 int overload_peek(struct xrpc_req *rq)

@@ -26,13 +26,14 @@
 
 struct config;
 
-#define OVERLOAD_INTERVAL_MS     100 /* latency averaged, the limit updated, and the wait above
+#define OVERLOAD_INTERVAL_MS                                                                       \
+    100                              /* latency averaged, the limit updated, and the wait above    \
                                         target tolerated, for this long (CoDel's interval) */
-#define OVERLOAD_MIN_LIMIT       2   /* handlers at once never limited below this */
-#define OVERLOAD_TARGET_DELAY_MS 20  /* work waiting longer than this: refuse new work */
+#define OVERLOAD_MIN_LIMIT        2  /* handlers at once never limited below this */
+#define OVERLOAD_TARGET_DELAY_MS  20 /* work waiting longer than this: refuse new work */
 #define OVERLOAD_QUEUE_PER_THREAD 8  /* waiting jobs per class, per handler thread, at most */
-#define OVERLOAD_RETRY_AFTER_S   1   /* what a refused client is told to wait */
-#define OVERLOAD_THREADS_MAX     256
+#define OVERLOAD_RETRY_AFTER_S    1  /* what a refused client is told to wait */
+#define OVERLOAD_THREADS_MAX      256
 
 /* Sets up from cfg (PDS_OVERLOAD_PROTECTION, PDS_HANDLER_THREADS) and registers for
  * PostgreSQL latencies (db_set_latency_hook). Before the HTTP server starts. */

@@ -20,10 +20,10 @@
 #include "db/ratelimit_store.h"
 #include "http/ratelimit_math.h"
 
-#define RL_SHARDS      32
-#define RL_SHARD_SLOTS 1024 /* 32 x 1024 keys cached; a key pushed out loses its lease only */
-#define RL_PROBES      8
-#define RL_EXTRA_MAX   16 /* limits outside the table's (hostbudget, overload counters) */
+#define RL_SHARDS       32
+#define RL_SHARD_SLOTS  1024 /* 32 x 1024 keys cached; a key pushed out loses its lease only */
+#define RL_PROBES       8
+#define RL_EXTRA_MAX    16 /* limits outside the table's (hostbudget, overload counters) */
 #define RL_LOG_EVERY_MS RL_MINUTE_MS /* a failing store is logged once a minute */
 
 struct limit_rt {
@@ -180,8 +180,8 @@ static enum err build_tables(const struct config *cfg, char *why, size_t why_len
         for (int k = 0; k < RL_GROUP_LIMITS_MAX && g->def->limits[k]; k++) {
             int li = find_limit(g->def->limits[k]);
             if (li < 0) {
-                snprintf(why, why_len, "rate limit table: group %s names no limit %s",
-                         g->def->name, g->def->limits[k]);
+                snprintf(why, why_len, "rate limit table: group %s names no limit %s", g->def->name,
+                         g->def->limits[k]);
                 return ERR_INTERNAL;
             }
             g->limits[g->n++] = li;
@@ -313,8 +313,8 @@ bool ratelimit_bypassed(struct xrpc_req *rq)
         /* hash both so the comparison takes the same time whatever the lengths */
         uint8_t a[32], b[32];
         crypto_generichash(a, sizeof a, (const uint8_t *)h, strlen(h), NULL, 0);
-        crypto_generichash(b, sizeof b, (const uint8_t *)rl.bypass_key, strlen(rl.bypass_key),
-                           NULL, 0);
+        crypto_generichash(b, sizeof b, (const uint8_t *)rl.bypass_key, strlen(rl.bypass_key), NULL,
+                           0);
         by = sodium_memcmp(a, b, sizeof a) == 0;
     }
     s->bypass = by;
@@ -412,8 +412,7 @@ static uint32_t hash_of(int limit, const char *key)
 
 /* The entry of (limit, key) in its locked shard, made if absent (evicting the least
  * recently used of the probed slots). */
-static struct entry *entry_of(struct shard *sh, int limit, const char *key, uint32_t h,
-                              int64_t now)
+static struct entry *entry_of(struct shard *sh, int limit, const char *key, uint32_t h, int64_t now)
 {
     struct entry *victim = NULL; /* a free slot, else the least recently used */
     for (int i = 0; i < RL_PROBES; i++) {
@@ -488,7 +487,8 @@ static void refund(int limit, const char *key, int64_t points)
 static void log_store_failure(void)
 {
     int64_t now = now_ms(), last = atomic_load(&rl.last_log_ms);
-    if (now - last >= RL_LOG_EVERY_MS && atomic_compare_exchange_strong(&rl.last_log_ms, &last, now)) {
+    if (now - last >= RL_LOG_EVERY_MS &&
+        atomic_compare_exchange_strong(&rl.last_log_ms, &last, now)) {
         log_warn(NULL, "rate limits: the shared counters cannot be reached; admitting meanwhile");
     }
 }
@@ -501,8 +501,7 @@ static int cmp_verdict_name(const void *a, const void *b)
 }
 
 /* Leases for the verdicts that need it (one round trip) and spends from the new leases. */
-static void lease_and_take(struct db *db, struct verdict *v, int n, const char *key,
-                           int64_t points)
+static void lease_and_take(struct db *db, struct verdict *v, int n, const char *key, int64_t points)
 {
     struct verdict *todo[RL_GROUP_LIMITS_MAX];
     int k = 0;
@@ -519,8 +518,8 @@ static void lease_and_take(struct db *db, struct verdict *v, int n, const char *
     struct rl_lease_res res[RL_GROUP_LIMITS_MAX];
     for (int i = 0; i < k; i++) {
         const struct limit_rt *l = &rl.limits[todo[i]->limit];
-        req[i] = (struct rl_lease_req){l->name, key, l->points, l->window_ms, todo[i]->want,
-                                       points};
+        req[i] =
+            (struct rl_lease_req){l->name, key, l->points, l->window_ms, todo[i]->want, points};
     }
     if (!db || db_in_tx(db) || rl_store_lease(db, req, (size_t)k, res)) {
         log_store_failure();
@@ -771,7 +770,8 @@ int ratelimit_on_input(struct xrpc_req *rq)
         return 0;
     }
     /* the reference keys by the input as sent; a missing field is the handler's 400 */
-    const char *subject = json_string_value(json_object_get(rq->json, r->group->def->subject_field));
+    const char *subject =
+        json_string_value(json_object_get(rq->json, r->group->def->subject_field));
     const char *key = subject ? key_of(rq, r->group, subject) : NULL;
     if (key && !check_group(rq, r->group, key, 1)) {
         return refuse_answer(rq);
@@ -805,8 +805,7 @@ bool ratelimit_try(struct xrpc_req *rq, const char *group, const char *subject, 
     return !key || check_group(rq, g, key, points);
 }
 
-int ratelimit_consume(struct xrpc_req *rq, const char *group, const char *subject,
-                      int64_t points)
+int ratelimit_consume(struct xrpc_req *rq, const char *group, const char *subject, int64_t points)
 {
     return ratelimit_try(rq, group, subject, points) ? 0 : refuse_answer(rq);
 }

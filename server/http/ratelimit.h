@@ -33,11 +33,12 @@
 struct config;
 
 /* Named groups a caller may consume. */
-#define RL_GROUP_REPO_WRITE  "repo-write"   /* points per account: create 3, update 2, delete 1 */
-#define RL_GROUP_OAUTH_PAR   "oauth-par"    /* pushed authorization requests, per IP */
-#define RL_GROUP_OAUTH_TOKEN "oauth-token"  /* token requests (codes, refreshes), per IP */
-#define RL_GROUP_OAUTH_SIGNIN "oauth-signin" /* password sign-in on the OAuth pages, per
-                                                "<identifier>-<ip>", as createSession */
+#define RL_GROUP_REPO_WRITE  "repo-write"  /* points per account: create 3, update 2, delete 1 */
+#define RL_GROUP_OAUTH_PAR   "oauth-par"   /* pushed authorization requests, per IP */
+#define RL_GROUP_OAUTH_TOKEN "oauth-token" /* token requests (codes, refreshes), per IP */
+#define RL_GROUP_OAUTH_SIGNIN                                                                      \
+    "oauth-signin"         /* password sign-in on the OAuth pages, per                             \
+                              "<identifier>-<ip>", as createSession */
 #define RL_POINTS_CREATE 3 /* the reference's write points */
 #define RL_POINTS_UPDATE 2
 #define RL_POINTS_DELETE 1
@@ -52,11 +53,11 @@ enum rl_key {
 /* Classes of work for overload protection (http/overload.h). */
 enum rl_class {
     RL_CLASS_BY_METHOD, /* route table only: GET is a read, anything else a write */
-    RL_CLASS_NONE,  /* not admitted or counted: health, admin status, the firehose */
-    RL_CLASS_READ,  /* queries */
-    RL_CLASS_AUTH,  /* sign-ins and token refreshes: kept ahead of bulk work */
-    RL_CLASS_WRITE, /* procedures */
-    RL_CLASS_BULK,  /* whole-repository work: getRepo, importRepo, account deletion */
+    RL_CLASS_NONE,      /* not admitted or counted: health, admin status, the firehose */
+    RL_CLASS_READ,      /* queries */
+    RL_CLASS_AUTH,      /* sign-ins and token refreshes: kept ahead of bulk work */
+    RL_CLASS_WRITE,     /* procedures */
+    RL_CLASS_BULK,      /* whole-repository work: getRepo, importRepo, account deletion */
     RL_CLASSES,
 };
 
@@ -79,8 +80,9 @@ struct rl_group_def {
 };
 
 #define RL_ROUTE_OWN_BUCKET 1u /* not counted in global-ip (the reference's getRepo) */
-#define RL_ROUTE_WRITES     2u /* repository writes: per-account limits checked in the handler,
-                                  and peeked at when the headers are in (ratelimit_peek_did) */
+#define RL_ROUTE_WRITES                                                                            \
+    2u /* repository writes: per-account limits checked in the handler,                            \
+          and peeked at when the headers are in (ratelimit_peek_did) */
 
 /* A route's group (NULL: global-ip only), class and flags (RL_ROUTE_*). */
 struct rl_route_def {
@@ -129,8 +131,7 @@ int ratelimit_on_account(struct xrpc_req *rq, const char *did);
  *     int st = ratelimit_consume(rq, RL_GROUP_OAUTH_TOKEN, NULL, 1);
  *     if (st) return st;   // 429 with the headers set
  * An unknown group is a programming error (logged, admitted). */
-int ratelimit_consume(struct xrpc_req *rq, const char *group, const char *subject,
-                      int64_t points);
+int ratelimit_consume(struct xrpc_req *rq, const char *group, const char *subject, int64_t points);
 /* As ratelimit_consume, but on refusal only the headers (and Retry-After) are set and false
  * returned, for callers that answer in their own error format (OAuth's JSON errors). */
 bool ratelimit_try(struct xrpc_req *rq, const char *group, const char *subject, int64_t points);

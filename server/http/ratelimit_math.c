@@ -186,11 +186,11 @@ double rl_ewma(double avg, double sample, int64_t dt_ms, int64_t tau_ms)
  * with fsync is noisy; 2 keeps ordinary jitter from costing throughput); the smoothing of
  * limit changes; the weights of the two latency averages per update (one update per
  * interval, so the long one spans about 100 intervals). */
-#define GRADIENT_TOLERANCE    2.0
-#define GRADIENT_SMOOTHING    0.2
+#define GRADIENT_TOLERANCE        2.0
+#define GRADIENT_SMOOTHING        0.2
 #define GRADIENT_SHRINK_SMOOTHING 0.5
-#define GRADIENT_SHORT_WEIGHT 0.5
-#define GRADIENT_LONG_WEIGHT  0.01
+#define GRADIENT_SHORT_WEIGHT     0.5
+#define GRADIENT_LONG_WEIGHT      0.01
 
 void rl_gradient_init(struct rl_gradient *g, double initial, double min_limit, double max_limit)
 {
@@ -242,9 +242,8 @@ enum err rl_parse_duration(const char *s, int64_t *ms)
     static const struct {
         const char *unit;
         int64_t ms;
-    } units[] = {{"", RL_SECOND_MS}, {"ms", 1},           {"s", RL_SECOND_MS},
-                 {"m", RL_MINUTE_MS}, {"min", RL_MINUTE_MS}, {"h", RL_HOUR_MS},
-                 {"d", RL_DAY_MS}};
+    } units[] = {{"", RL_SECOND_MS},    {"ms", 1},         {"s", RL_SECOND_MS}, {"m", RL_MINUTE_MS},
+                 {"min", RL_MINUTE_MS}, {"h", RL_HOUR_MS}, {"d", RL_DAY_MS}};
     for (size_t i = 0; i < ARRAY_LEN(units); i++) {
         if (strcmp(end, units[i].unit) == 0) {
             if (v > INT64_MAX / units[i].ms) {

@@ -98,11 +98,11 @@ double rl_ewma(double avg, double sample, int64_t dt_ms, int64_t tau_ms);
  * allowance, so rising latency shrinks admission at once and a quiet database lets it
  * grow back. */
 struct rl_gradient {
-    double limit;      /* admitted requests in flight */
-    double min_limit;  /* never below */
-    double max_limit;  /* never above */
-    double long_us;    /* baseline latency (slow average); 0 until the first sample */
-    double short_us;   /* recent latency (fast average) */
+    double limit;     /* admitted requests in flight */
+    double min_limit; /* never below */
+    double max_limit; /* never above */
+    double long_us;   /* baseline latency (slow average); 0 until the first sample */
+    double short_us;  /* recent latency (fast average) */
 };
 
 void rl_gradient_init(struct rl_gradient *g, double initial, double min_limit, double max_limit);

@@ -12,9 +12,9 @@
 #include "db/ratelimit_store.h"
 #include "pg/pg_test.h"
 
-#define THREADS    8
-#define LIMIT      1000
-#define WINDOW_MS  600000
+#define THREADS   8
+#define LIMIT     1000
+#define WINDOW_MS 600000
 
 static char *url;
 static char dbname[64];
@@ -162,9 +162,9 @@ static void test_ratelimit_process_demand_and_stats(void)
     int64_t adm[2] = {5, 0}, ref[2] = {1, 7};
     CHECK_EQ(rl_store_stats_add(&db, names, adm, ref, 2), ERR_OK);
     CHECK_EQ(rl_store_stats_add(&db, names, adm, ref, 2), ERR_OK);
-    CHECK_EQ(db_query(&db, "SELECT admitted, refused FROM rate_limit_stats WHERE name = 'y'", NULL,
-                      &r),
-             ERR_OK);
+    CHECK_EQ(
+        db_query(&db, "SELECT admitted, refused FROM rate_limit_stats WHERE name = 'y'", NULL, &r),
+        ERR_OK);
     CHECK_EQ(db_col_i64(r, 0, 0), 0);
     CHECK_EQ(db_col_i64(r, 0, 1), 14);
     PQclear(r);

@@ -19,9 +19,9 @@ int api_host_rate_limits(struct xrpc_req *rq)
         return st;
     }
     json_t *out = json_pack("{s:b,s:o,s:o,s:o,s:o}", "enabled", ratelimit_enabled(), "hostBudget",
-                            hostbudget_status_json(rq->db), "limits",
-                            ratelimit_status_json(rq->db), "overload", overload_status_json(),
-                            "relays", relay_standing_status_json(rq->db, rq->cfg));
+                            hostbudget_status_json(rq->db), "limits", ratelimit_status_json(rq->db),
+                            "overload", overload_status_json(), "relays",
+                            relay_standing_status_json(rq->db, rq->cfg));
     return xrpc_reply_json(rq, 200, out);
 }
 
@@ -44,14 +44,14 @@ json_t *api_host_limits_summary(struct xrpc_req *rq)
     json_t *slowed = json_object_get(budget, "slowedAccounts");
     json_t *out = json_pack(
         "{s:b,s:{s:b,s:O,s:O,s:O,s:O,s:O,s:O,s:I},s:o,s:o,s:o}", "enabled", ratelimit_enabled(),
-        "hostBudget", "enforced", json_is_true(json_object_get(budget, "enforced")),
-        "accountLimit", json_object_get(budget, "accountLimit"), "accountLimitSource",
+        "hostBudget", "enforced", json_is_true(json_object_get(budget, "enforced")), "accountLimit",
+        json_object_get(budget, "accountLimit"), "accountLimitSource",
         json_object_get(budget, "accountLimitSource"), "target", json_object_get(budget, "target"),
         "used", json_object_get(budget, "used"), "fairSharePerSecond",
         json_object_get(budget, "fairSharePerSecond"), "slowedAccounts",
         json_object_get(budget, "slowedAccounts"), "slowedCount",
-        (json_int_t)json_array_size(slowed), "refused", refused, "overload",
-        overload_status_json(), "relays", relay_standing_status_json(rq->db, rq->cfg));
+        (json_int_t)json_array_size(slowed), "refused", refused, "overload", overload_status_json(),
+        "relays", relay_standing_status_json(rq->db, rq->cfg));
     json_decref(budget);
     return out;
 }

@@ -38,7 +38,7 @@
 #define IMPORT_CONCURRENT_MAX   2 /* imports holding CARs in memory at once, per process */
 #define IMPORT_BATCH_ROWS       5000
 #define IMPORT_BATCH_BYTES      ((size_t)16 << 20)
-#define IMPORT_RETRIES          3 /* the repository moved while we checked (incremental CAR) */
+#define IMPORT_RETRIES          3     /* the repository moved while we checked (incremental CAR) */
 #define IMPORT_BUDGET_WAIT_MS   10000 /* an import waits this long for its event's budget */
 
 static atomic_int imports_running;

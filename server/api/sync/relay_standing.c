@@ -122,8 +122,8 @@ static void param_opt_i64(struct db_params *p, int64_t v)
 static void publish_relay_limit(struct relay_standing *rs)
 {
     PGresult *r;
-    if (!db_query(&rs->db, "SELECT coalesce(min(account_limit), 0) FROM relay_host_status",
-                  NULL, &r)) {
+    if (!db_query(&rs->db, "SELECT coalesce(min(account_limit), 0) FROM relay_host_status", NULL,
+                  &r)) {
         hostbudget_set_relay_limit(db_col_i64(r, 0, 0));
         PQclear(r);
     }
@@ -180,9 +180,10 @@ static void check_host(struct relay_standing *rs, struct relay *rl)
     /* warn as the relay's own alert does: at 80 % of the limit, again every 6 hours */
     int64_t known = rs->cfg->relay_account_limit_n > 0 ? rs->cfg->relay_account_limit_n : limit;
     PGresult *r;
-    if (db_query(&rs->db,
-                 "SELECT count(*) FROM account WHERE takedown_ref IS NULL AND deactivated_at IS NULL",
-                 NULL, &r)) {
+    if (db_query(
+            &rs->db,
+            "SELECT count(*) FROM account WHERE takedown_ref IS NULL AND deactivated_at IS NULL",
+            NULL, &r)) {
         return;
     }
     int64_t active = db_col_i64(r, 0, 0);
@@ -454,8 +455,9 @@ static void *standing_main(void *arg)
                         check_repo(rs, rl, rl->dids[rl->at++]);
                     }
                     /* an empty host rests a whole interval */
-                    rl->next_repo_ms = mono_ms() + (rl->n_dids ? rs->cfg->relay_repo_check_interval_ms
-                                                               : rs->cfg->relay_check_interval_ms);
+                    rl->next_repo_ms =
+                        mono_ms() + (rl->n_dids ? rs->cfg->relay_repo_check_interval_ms
+                                                : rs->cfg->relay_check_interval_ms);
                 }
                 next = rl->next_host_ms < next ? rl->next_host_ms : next;
                 next = rl->next_repo_ms < next ? rl->next_repo_ms : next;
@@ -584,8 +586,8 @@ json_t *relay_standing_status_json(struct db *db, const struct config *cfg)
     }
     for (int i = 0; i < PQntuples(r); i++) {
         const char *relay = db_col_text(r, i, 0);
-        json_t *o = json_pack("{s:s,s:I}", "url", relay, "checkedAt",
-                              (json_int_t)db_col_i64(r, i, 5));
+        json_t *o =
+            json_pack("{s:s,s:I}", "url", relay, "checkedAt", (json_int_t)db_col_i64(r, i, 5));
         if (!db_col_null(r, i, 1)) {
             json_object_set_new(o, "status", json_string(db_col_text(r, i, 1)));
         }
@@ -610,8 +612,8 @@ json_t *relay_standing_status_json(struct db *db, const struct config *cfg)
         json_object_set_new(o, "behindAccounts", did_list(db, relay, "behind"));
         int64_t active = db_col_i64(r, i, 13);
         int64_t limit = cfg->relay_account_limit_n > 0 ? cfg->relay_account_limit_n
-                        : db_col_null(r, i, 3)        ? 0
-                                                      : db_col_i64(r, i, 3);
+                        : db_col_null(r, i, 3)         ? 0
+                                                       : db_col_i64(r, i, 3);
         int64_t lim = limit > 0 ? limit : 100;
         if (!cfg->relay_trusted && active * 100 >= lim * RELAY_WARN_SHARE) {
             char *w = xprintf("%lld active accounts: %lld%% of the account limit %lld%s; accounts"

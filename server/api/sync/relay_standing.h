@@ -26,15 +26,15 @@
 struct config;
 struct crawlers;
 
-#define RELAY_TIMEOUT_MS          10000         /* one question to a relay */
-#define RELAY_RESPONSE_MAX_BYTES  (64 << 10)    /* answers are small JSON objects */
-#define RELAY_REPAIR_COOLDOWN_MS  (3600 * 1000) /* one #sync per account per hour at most */
-#define RELAY_REPAIR_WAIT_MS      30000         /* a repair waits this long for budget */
-#define RELAY_GRACE_MAX_MS        60000         /* a newer commit may still be on its way */
-#define RELAY_WARN_SHARE          80            /* % of the account limit: warn (the relay's) */
-#define RELAY_WARN_EVERY_MS       (6 * 3600 * 1000) /* repeat a warning this often (the relay's) */
-#define RELAY_BATCH               100           /* accounts read per query */
-#define RELAY_LOCK_KEY            0x7064737265706c61LL /* "pdsrepla" */
+#define RELAY_TIMEOUT_MS         10000             /* one question to a relay */
+#define RELAY_RESPONSE_MAX_BYTES (64 << 10)        /* answers are small JSON objects */
+#define RELAY_REPAIR_COOLDOWN_MS (3600 * 1000)     /* one #sync per account per hour at most */
+#define RELAY_REPAIR_WAIT_MS     30000             /* a repair waits this long for budget */
+#define RELAY_GRACE_MAX_MS       60000             /* a newer commit may still be on its way */
+#define RELAY_WARN_SHARE         80                /* % of the account limit: warn (the relay's) */
+#define RELAY_WARN_EVERY_MS      (6 * 3600 * 1000) /* repeat a warning this often (the relay's) */
+#define RELAY_BATCH              100               /* accounts read per query */
+#define RELAY_LOCK_KEY           0x7064737265706c61LL /* "pdsrepla" */
 
 struct relay_standing;
 

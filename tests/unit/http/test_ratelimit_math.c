@@ -121,10 +121,10 @@ static void test_bucket_refills_at_its_rate(void)
 
 static void test_lease_chunk_shrinks_near_the_limit(void)
 {
-    CHECK_EQ(rl_lease_chunk(3000, 3000, 1), 64);  /* capped at 64 times the points */
-    CHECK_EQ(rl_lease_chunk(300, 300, 1), 37);    /* an eighth of what is left */
+    CHECK_EQ(rl_lease_chunk(3000, 3000, 1), 64); /* capped at 64 times the points */
+    CHECK_EQ(rl_lease_chunk(300, 300, 1), 37);   /* an eighth of what is left */
     CHECK_EQ(rl_lease_chunk(30, 30, 1), 3);
-    CHECK_EQ(rl_lease_chunk(30, 4, 1), 1);        /* never below what is needed now */
+    CHECK_EQ(rl_lease_chunk(30, 4, 1), 1); /* never below what is needed now */
     CHECK_EQ(rl_lease_chunk(5000, 5000, 3), 192);
     CHECK_EQ(rl_lease_chunk(5, 5, 3), 3);
     CHECK_EQ(rl_lease_chunk(2, 2, 0), 1);
@@ -165,15 +165,15 @@ static void test_durations_parse_with_units(void)
     static const struct {
         const char *text;
         int64_t ms;
-    } good[] = {{"500ms", 500}, {"30s", 30000}, {"5m", 300000}, {"5min", 300000},
+    } good[] = {{"500ms", 500},  {"30s", 30000},   {"5m", 300000}, {"5min", 300000},
                 {"1h", 3600000}, {"1d", 86400000}, {"90", 90000}};
     for (size_t i = 0; i < ARRAY_LEN(good); i++) {
         int64_t ms = 0;
         CHECK_EQ(rl_parse_duration(good[i].text, &ms), ERR_OK);
         CHECK_EQ(ms, good[i].ms);
     }
-    static const char *const bad[] = {"",    "0s",  "-5m", "5x", "m",   "5 m",
-                                      "1.5h", "5mm", NULL,  "99999999999999999999d"};
+    static const char *const bad[] = {"",    "0s",   "-5m", "5x", "m",
+                                      "5 m", "1.5h", "5mm", NULL, "99999999999999999999d"};
     for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
         int64_t ms;
         CHECK_EQ(rl_parse_duration(bad[i], &ms), ERR_INVALID);
