@@ -138,10 +138,16 @@ static void check_host(struct relay_standing *rs, struct relay *rl)
     get_json(url, &status, &o);
     free(url);
     free(host);
-    const char *st = NULL, *error = NULL;
+    const char *error = NULL;
+    char st_buf[32] = "";
+    const char *st = NULL; /* a copy: o is released before the warnings below */
     int64_t count = -1, limit = -1, seq = -1;
     if (status == 200 && json_is_object(o)) {
-        st = json_string_value(json_object_get(o, "status"));
+        const char *s = json_string_value(json_object_get(o, "status"));
+        if (s) {
+            snprintf(st_buf, sizeof st_buf, "%s", s);
+            st = st_buf;
+        }
         count = int_or_none(o, "accountCount");
         limit = int_or_none(o, "accountLimit"); /* not in the lexicon; some relays add it */
         seq = int_or_none(o, "seq");
