@@ -83,7 +83,7 @@ static void *limits_main(void *arg)
 
 enum err limits_start(const struct config *cfg, const char *db_url, char *why, size_t why_len)
 {
-    enum err e = ratelimit_start(cfg, db_url, why, why_len);
+    enum err e = ratelimit_start(cfg, why, why_len);
     if (e) {
         return e;
     }

@@ -207,7 +207,7 @@ static enum err build_tables(const struct config *cfg, char *why, size_t why_len
     return ERR_OK;
 }
 
-enum err ratelimit_start(const struct config *cfg, const char *db_url, char *why, size_t why_len)
+enum err ratelimit_start(const struct config *cfg, char *why, size_t why_len)
 {
     ratelimit_stop();
     if (sodium_init() < 0) {
@@ -235,7 +235,6 @@ enum err ratelimit_start(const struct config *cfg, const char *db_url, char *why
     }
     rl.enabled = cfg->rate_limits_enabled;
     rl.started = true;
-    (void)db_url;
     return ERR_OK;
 }
 
@@ -812,6 +811,28 @@ int ratelimit_consume(struct xrpc_req *rq, const char *group, const char *subjec
 
 /* ---- counts ---- */
 
+/* What the counts kept for other limiters mean, for the admin API. */
+static const char *counted_what(const char *name)
+{
+    static const struct {
+        const char *name, *what;
+    } rows[] = {
+        {"host-share", "writes refused: the account asks for more than its fair share of the "
+                       "host's event budget"},
+        {"host-budget", "writes refused: the host's event budget is spent for the moment"},
+        {"overload-read", "reads handed to handler threads (admitted) or answered 503"},
+        {"overload-auth", "sign-ins handed to handler threads (admitted) or answered 503"},
+        {"overload-write", "writes handed to handler threads (admitted) or answered 503"},
+        {"overload-bulk", "bulk work handed to handler threads (admitted) or answered 503"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(rows); i++) {
+        if (strcmp(rows[i].name, name) == 0) {
+            return rows[i].what;
+        }
+    }
+    return "";
+}
+
 void ratelimit_count(const char *name, bool refused)
 {
     if (!rl.started) {
@@ -825,7 +846,7 @@ void ratelimit_count(const char *name, bool refused)
             struct limit_rt *l = &rl.limits[rl.n_limits];
             memset(l, 0, sizeof *l);
             l->name = name; /* callers pass literals */
-            l->what = "";
+            l->what = counted_what(name);
             li = (int)rl.n_limits++;
         }
         pthread_mutex_unlock(&rl.extra_lock);

@@ -100,12 +100,10 @@ extern const size_t ratelimit_group_defs_len;
 extern const struct rl_route_def ratelimit_route_defs[];
 extern const size_t ratelimit_route_defs_len;
 
-/* Builds the limits from the table and cfg (PDS_RATE_LIMITS overrides, bypasses) and starts
- * the background thread (its own connection to db_url; NULL: no thread, for tests) that
- * flushes counts and sweeps expired counters. ERR_INVALID with a reason naming the variable
- * in why. Call before the HTTP server starts; stop with ratelimit_stop. */
-enum err ratelimit_start(const struct config *cfg, const char *db_url, char *why,
-                         size_t why_len) MUST_CHECK;
+/* Builds the limits from the table and cfg (PDS_RATE_LIMITS overrides, bypasses).
+ * ERR_INVALID with a reason naming the variable in why. Call before the HTTP server starts
+ * (http/limits.h does, and runs the background work); stop with ratelimit_stop. */
+enum err ratelimit_start(const struct config *cfg, char *why, size_t why_len) MUST_CHECK;
 void ratelimit_stop(void);
 /* Whether limits are being enforced (PDS_RATE_LIMITS_ENABLED and started). */
 bool ratelimit_enabled(void);

@@ -382,6 +382,35 @@ describe('two processes on one database', () => {
   });
 });
 
+describe('overload protection', () => {
+  test('work that would wait is refused at once with 503 and Retry-After; health still answers', async () => {
+    // one handler thread, and sign-ins that each hash a password: a standing queue at once
+    const small = await startPds({ plcUrl: env.plc.url, env: { PDS_HANDLER_THREADS: '1' } });
+    extra.push(small);
+    const acct = await account(small);
+    const results = await burst(60, 60, async () => {
+      const t0 = Date.now();
+      const r = await call(small, 'com.atproto.server.createSession', { ip: freshIp(), body: { identifier: acct.handle, password: 'wrong-password' } });
+      return { status: r.status, ms: Date.now() - t0, body: r.body, retry: r.headers.get('retry-after') };
+    });
+    const health = await fetch(`${small.url}/xrpc/_health`);
+    assert.equal(health.status, 200);
+    const refused = results.filter((r) => r.status === 503);
+    const answered = results.filter((r) => r.status === 401);
+    assert.equal(refused.length + answered.length, 60, JSON.stringify(results.map((r) => r.status)));
+    assert.ok(refused.length > 0, 'nothing was refused');
+    assert.ok(answered.length > 0, 'nothing was admitted');
+    for (const r of refused) {
+      assert.equal(r.body.error, 'NotEnoughResources');
+      assert.equal(r.retry, '1');
+    }
+    const st = await fetch(`${small.url}/xrpc/_rateLimits`, { headers: { authorization: small.adminAuth() } });
+    const o = (await st.json()).overload;
+    assert.equal(o.handlerThreads, 1);
+    assert.ok(o.refusedByThisProcess.auth >= refused.length);
+  });
+});
+
 describe('limits switched off', () => {
   test('PDS_RATE_LIMITS_ENABLED=false: no headers, no refusals', async () => {
     const off = await startPds({ plcUrl: env.plc.url, env: { PDS_RATE_LIMITS_ENABLED: 'false' } });
