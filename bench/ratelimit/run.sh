@@ -33,12 +33,13 @@ cleanup() {
   if [ -n "${RATEBENCH_KEEP:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
-# start_pds VAR=VALUE...: one server on the same data directory (and private cluster)
+# start_pds VAR=VALUE...: one server on the same data directory (and private cluster); the
+# settings given win over the defaults here
 start_pds() {
   stop_pds
-  env "$@" PDS_HOSTNAME=localhost PDS_PORT=$port PDS_DATA_DIRECTORY="$work/data" \
+  env PDS_HOSTNAME=localhost PDS_PORT=$port PDS_DATA_DIRECTORY="$work/data" \
     PDS_DID_PLC_URL="http://127.0.0.1:$plc_port" PDS_DEV_MODE=true PDS_INVITE_REQUIRED=false \
-    PDS_ADMIN_PASSWORD="$admin" PDS_RATE_LIMIT_BYPASS_KEY="$bypass" LOG_LEVEL=${RATEBENCH_LOG_LEVEL:-warn} \
+    PDS_ADMIN_PASSWORD="$admin" PDS_RATE_LIMIT_BYPASS_KEY="$bypass" LOG_LEVEL=warn "$@" \
     build/pds serve >>"$work/pds.log" 2>&1 &
   pds=$!
   for _ in $(seq 1 200); do
@@ -70,10 +71,12 @@ if [ "$what" = all ] || [ "$what" = fairness ]; then
   # accounts writing twice a second fit and one account flat out does not
   echo "== fairness: limits on, host budget kept for an account limit of 100,000"
   start_pds PDS_HOST_BUDGET=on PDS_RELAY_ACCOUNT_LIMIT=100000
-  build/bench/ratebench fairness --url "$url" --bypass-key "$bypass" --seconds "$secs"
+  build/bench/ratebench fairness --url "$url" --bypass-key "$bypass" --seconds "$secs" \
+    --greedy-conns "${RATEBENCH_GREEDY_CONNS:-8}"
   echo "== fairness: limits off (PDS_RATE_LIMITS_ENABLED=false)"
   start_pds PDS_RATE_LIMITS_ENABLED=false
-  build/bench/ratebench fairness --url "$url" --bypass-key "$bypass" --seconds "$secs"
+  build/bench/ratebench fairness --url "$url" --bypass-key "$bypass" --seconds "$secs" \
+    --greedy-conns "${RATEBENCH_GREEDY_CONNS:-8}"
 fi
 
 if [ "$what" = all ] || [ "$what" = overload ]; then
@@ -81,7 +84,14 @@ if [ "$what" = all ] || [ "$what" = overload ]; then
     "PDS_OVERLOAD_PROTECTION=false PDS_WORKER_THREADS=8"; do
     echo "== overload: $setting (requests bypass the rate limits, not overload protection)"
     # shellcheck disable=SC2086
-    start_pds $setting
+    start_pds $setting LOG_LEVEL=info
+    from=$(wc -l <"$work/pds.log")
     build/bench/ratebench overload --url "$url" --bypass-key "$bypass" --seconds "$secs" --factor 3
+    # the server's own time per request (headers read to answer sent), from its log: the
+    # client's figures above also hold the wait before the server read the request
+    for code in 200 503; do
+      tail -n +"$from" "$work/pds.log" | grep -F "createRecord $code " | awk '{ sub(/ms$/, "", $6); print $6 }' |
+        sort -n | awk -v code="$code" '{ a[NR] = $1 } END { if (NR) printf "  server side %s: n %d  p50 %.2f ms  p99 %.2f ms  max %.2f ms\n", code, NR, a[int(NR * 0.5) + 1], a[int(NR * 0.99) + 1], a[NR] }'
+    done
   done
 fi

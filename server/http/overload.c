@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,6 +19,10 @@
 #include "http/ratelimit_math.h"
 
 #define OVERLOAD_CONGESTED 1.5 /* recent latency this far above its baseline: congested */
+/* Handler threads run a little behind the HTTP threads (Linux lets a thread lower its own
+ * priority): when the CPU is the bottleneck, reading requests and refusing the excess must
+ * not wait behind the work that made the machine busy. */
+#define OVERLOAD_HANDLER_NICE 5
 
 /* Classes in the order handler threads take them. */
 static const enum rl_class priority[] = {RL_CLASS_AUTH, RL_CLASS_READ, RL_CLASS_WRITE,
@@ -284,6 +290,9 @@ static bool queued(void)
 static void *handler_main(void *arg)
 {
     (void)arg;
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), OVERLOAD_HANDLER_NICE) != 0) {
+        log_debug(NULL, "overload: handler threads run at the HTTP threads' priority");
+    }
     pthread_mutex_lock(&ov.lock);
     for (;;) {
         /* while stopping, everything queued still runs: its connection must be resumed */

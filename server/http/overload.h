@@ -31,7 +31,7 @@ struct config;
                                         target tolerated, for this long (CoDel's interval) */
 #define OVERLOAD_MIN_LIMIT        2  /* handlers at once never limited below this */
 #define OVERLOAD_TARGET_DELAY_MS  20 /* work waiting longer than this: refuse new work */
-#define OVERLOAD_QUEUE_PER_THREAD 8  /* waiting jobs per class, per handler thread, at most */
+#define OVERLOAD_QUEUE_PER_THREAD 4  /* waiting jobs per class, per handler thread, at most */
 #define OVERLOAD_RETRY_AFTER_S    1  /* what a refused client is told to wait */
 #define OVERLOAD_THREADS_MAX      256
 
