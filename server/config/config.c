@@ -15,7 +15,8 @@
 #include "core/cidr.h"
 #include "db/log.h"
 
-#define WORKER_THREADS_MAX 1024 /* far past any sensible count; catches typos */
+#define WORKER_THREADS_MAX          1024 /* far past any sensible count; catches typos */
+#define HANDLER_THREADS_DEFAULT_MAX 32   /* PDS_HANDLER_THREADS' default never passes this */
 
 static char *trimmed_dup(const char *s, size_t n)
 {
@@ -203,8 +204,13 @@ static enum err check_rate_limits(struct config *cfg, char *why, size_t why_len)
     }
     cfg->relay_account_limit_n = n;
     if (!env_set("PDS_HANDLER_THREADS")) {
+        /* handlers mostly wait on PostgreSQL: a few per CPU keep it busy; the cap keeps a
+         * big machine's processes inside the database's connection limit */
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         cfg->handler_threads = 4 * (cpus > 0 ? (int)cpus : 1);
+        if (cfg->handler_threads > HANDLER_THREADS_DEFAULT_MAX) {
+            cfg->handler_threads = HANDLER_THREADS_DEFAULT_MAX;
+        }
     }
     if (cfg->handler_threads < 1 || cfg->handler_threads > WORKER_THREADS_MAX) {
         return config_fail(why, why_len, "PDS_HANDLER_THREADS must be between 1 and %d",

@@ -183,7 +183,7 @@ const struct cfg_row config_table[] = {
      "Pause between two questions to a relay about one account (`com.atproto.sync.getRepoStatus`): 2 s checks 43,200 accounts a day per relay."},
     {"PDS_OVERLOAD_PROTECTION", CFG_BOOL, F(overload_protection), "true", NULL, NULL, SEC_RATE,
      "Run handlers on a pool of handler threads, per class of work (sign-ins, reads, writes, bulk) in that order and at most a limit that follows PostgreSQL's latency at once; work that would wait past 20 ms is answered 503 with Retry-After at once instead of queueing. Off: handlers run on the HTTP threads, as they come."},
-    {"PDS_HANDLER_THREADS", CFG_INT, F(handler_threads), NULL, "4 x number of CPUs", "threads", SEC_RATE,
+    {"PDS_HANDLER_THREADS", CFG_INT, F(handler_threads), NULL, "4 x number of CPUs, at most 32", "threads", SEC_RATE,
      "Handler threads of overload protection; each owns one PostgreSQL connection (so the database sees this many, plus one per HTTP thread for the rate limits' counters). The HTTP threads (PDS_WORKER_THREADS) only parse, refuse and answer."},
 
     {"PDS_DISABLE_SSRF_PROTECTION", CFG_BOOL, F(disable_ssrf_protection), NULL, "PDS_DEV_MODE", NULL, SEC_FETCH,
