@@ -3,7 +3,9 @@
  * records/s and latency percentiles, then reads every account back to prove that each
  * acknowledged write is there. A benchmark: it prints figures and fails only if an
  * acknowledged write is missing.
- *   loadgen --url http://127.0.0.1:2583 --clients 8 --seconds 30 [--domain .test] */
+ *   loadgen --url http://127.0.0.1:2583 --clients 8 --seconds 30 [--domain .test]
+ *           [--bypass-key KEY]   (sent as x-ratelimit-bypass: the reference's per-account
+ *                                 write points would stop a flat-out writer within seconds) */
 #include <curl/curl.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -27,6 +29,7 @@ struct client {
 
 static const char *base_url = "http://127.0.0.1:2583";
 static const char *domain = ".test";
+static const char *bypass_key;
 static double seconds = 10;
 static volatile int stop_flag;
 
@@ -69,6 +72,11 @@ static long xrpc(CURL *c, const char *nsid, const char *query, const char *json,
     if (jwt) {
         snprintf(auth, sizeof(auth), "Authorization: Bearer %s", jwt);
         h = curl_slist_append(h, auth);
+    }
+    char bypass[256];
+    if (bypass_key) {
+        snprintf(bypass, sizeof(bypass), "x-ratelimit-bypass: %s", bypass_key);
+        h = curl_slist_append(h, bypass);
     }
     out->n = 0;
     out->p[0] = 0;
@@ -220,6 +228,8 @@ int main(int argc, char **argv)
             seconds = strtod(argv[i + 1], NULL);
         } else if (!strcmp(argv[i], "--domain")) {
             domain = argv[i + 1];
+        } else if (!strcmp(argv[i], "--bypass-key")) {
+            bypass_key = argv[i + 1];
         }
     }
     if (clients < 1 || clients > LOADGEN_CLIENTS_MAX || seconds <= 0 || seconds > 3600) {

@@ -130,6 +130,11 @@ int cli_restore(struct cli *c, int argc, char **argv);
 int cli_verify_backup(struct cli *c, int argc, char **argv);
 int cli_doctor(struct cli *c, int argc, char **argv);
 
+/* cli_limits.c: the rate-limit lines of `status` (from /xrpc/_status's rateLimits), and
+ * `pdsadmin rate-limits`. */
+void cli_print_limits_summary(json_t *rate_limits);
+int cli_rate_limits(struct cli *c, int argc, char **argv);
+
 /* cli_common.c: the helpers every command uses. */
 /* Prints "pdsadmin: <message>" to stderr. */
 void cli_error(const char *fmt, ...) PRINTF_LIKE(1, 2);

@@ -82,6 +82,7 @@ static void print_status(const struct cli *c, json_t *health, json_t *st)
     } else {
         printf("subscriber count not available\n");
     }
+    cli_print_limits_summary(json_object_get(st, "rateLimits"));
     printf("pdsadmin:     %s\n", PDS_VERSION);
 }
 

@@ -26,7 +26,10 @@ static const char usage_text[] =
     "  account migrations [--json]           migration jobs, newest first\n"
     "  create-invite-code [--uses N]         a new invite code (default 1 use)\n"
     "  request-crawl [RELAY[,RELAY...]]      ask relays to crawl this PDS (default PDS_CRAWLERS)\n"
-    "  status [--json]                       health, version, accounts, storage, firehose\n"
+    "  status [--json]                       health, version, accounts, storage, firehose,\n"
+    "                                        rate limits, event budget, relays\n"
+    "  rate-limits [--json]                  every limit and its refusals, the event budget,\n"
+    "                                        slowed accounts, overload, each relay's view\n"
     "  doctor [--mail-to ADDR] [--json]      check DNS, TLS, PLC, relays, email, clock, disk;\n"
     "         [--https-port N] [--ca-file F] each failure says what is wrong and how to fix it\n"
     "  backup DIR                            a consistent snapshot while the server runs:\n"
@@ -107,6 +110,9 @@ static int (*command_of(const char *cmd))(struct cli *, int, char **)
     }
     if (strcmp(cmd, "doctor") == 0) {
         return cli_doctor;
+    }
+    if (strcmp(cmd, "rate-limits") == 0) {
+        return cli_rate_limits;
     }
     return NULL;
 }

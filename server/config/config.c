@@ -13,10 +13,12 @@
 
 #include "config/config_table.h"
 #include "core/bytes.h"
+#include "core/cidr.h"
 #include "core/syntax.h"
 #include "db/log.h"
 
-#define WORKER_THREADS_MAX 1024 /* far past any sensible count; catches typos */
+#define WORKER_THREADS_MAX          1024 /* far past any sensible count; catches typos */
+#define HANDLER_THREADS_DEFAULT_MAX 32   /* PDS_HANDLER_THREADS' default never passes this */
 
 static char *trimmed_dup(const char *s, size_t n)
 {
@@ -163,6 +165,79 @@ static enum err check_colors(const struct config *cfg, char *why, size_t why_len
     return ERR_OK;
 }
 
+/* The rate-limit block: address lists parse, the budget settings are words we know. */
+static enum err check_rate_limits(struct config *cfg, char *why, size_t why_len)
+{
+    const struct {
+        const char *env;
+        const struct config_list *list;
+    } lists[] = {{"PDS_TRUSTED_PROXIES", &cfg->trusted_proxies},
+                 {"PDS_RATE_LIMIT_BYPASS_IPS", &cfg->rate_limit_bypass_ips}};
+    struct cidr_list *scratch = xcalloc(1, sizeof *scratch);
+    enum err e = ERR_OK;
+    for (size_t k = 0; k < ARRAY_LEN(lists) && !e; k++) {
+        scratch->len = 0;
+        for (size_t i = 0; i < lists[k].list->len && !e; i++) {
+            if (cidr_list_add(scratch, lists[k].list->items[i])) {
+                e = config_fail(why, why_len,
+                                "%s: \"%s\" is not an address, a CIDR range or a keyword",
+                                lists[k].env, lists[k].list->items[i]);
+            }
+        }
+    }
+    free(scratch);
+    if (e) {
+        return e;
+    }
+    for (size_t i = 0; i < cfg->rate_limits.len; i++) {
+        if (!strchr(cfg->rate_limits.items[i], '=')) {
+            return config_fail(why, why_len, "PDS_RATE_LIMITS: \"%s\" is not name=points/window",
+                               cfg->rate_limits.items[i]);
+        }
+    }
+    if (strcmp(cfg->host_budget, "on") == 0) {
+        cfg->host_budget_on = true;
+    } else if (strcmp(cfg->host_budget, "auto") == 0) {
+        cfg->host_budget_on = cfg->crawlers.len > 0;
+    } else if (strcmp(cfg->host_budget, "off") != 0) {
+        return config_fail(why, why_len, "PDS_HOST_BUDGET must be auto, on or off, not \"%s\"",
+                           cfg->host_budget);
+    }
+    if (cfg->host_budget_percent < 1 || cfg->host_budget_percent > 100) {
+        return config_fail(why, why_len, "PDS_HOST_BUDGET_PERCENT must be between 1 and 100");
+    }
+    const char *lim = cfg->relay_account_limit;
+    int64_t n = 0;
+    if (strcmp(lim, "trusted") == 0) {
+        cfg->relay_trusted = true;
+    } else if (strcmp(lim, "auto") != 0 && (!parse_i64(lim, &n) || n < 1)) {
+        return config_fail(why, why_len,
+                           "PDS_RELAY_ACCOUNT_LIMIT must be auto, trusted or a positive number,"
+                           " not \"%s\"",
+                           lim);
+    }
+    cfg->relay_account_limit_n = n;
+    if (!env_set("PDS_HANDLER_THREADS")) {
+        /* handlers mostly wait on PostgreSQL: a few per CPU keep it busy; the cap keeps a
+         * big machine's processes inside the database's connection limit */
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        cfg->handler_threads = 4 * (cpus > 0 ? (int)cpus : 1);
+        if (cfg->handler_threads > HANDLER_THREADS_DEFAULT_MAX) {
+            cfg->handler_threads = HANDLER_THREADS_DEFAULT_MAX;
+        }
+    }
+    if (cfg->handler_threads < 1 || cfg->handler_threads > WORKER_THREADS_MAX) {
+        return config_fail(why, why_len, "PDS_HANDLER_THREADS must be between 1 and %d",
+                           WORKER_THREADS_MAX);
+    }
+    if (cfg->relay_check_interval_ms < 1000 || cfg->relay_repo_check_interval_ms < 10) {
+        return config_fail(why, why_len,
+                           "PDS_RELAY_CHECK_INTERVAL must be at least 1000 ms and "
+                           "PDS_RELAY_REPO_CHECK_INTERVAL at least 10 ms");
+    }
+    return ERR_OK;
+}
+
 /* Defaults that depend on other settings. */
 static enum err derive_defaults(struct config *cfg, char *why, size_t why_len)
 {
@@ -295,6 +370,9 @@ enum err config_load(struct config *cfg, char *why, size_t why_len)
     enum err e = derive_defaults(cfg, why, why_len);
     if (!e) {
         e = check_colors(cfg, why, why_len);
+    }
+    if (!e) {
+        e = check_rate_limits(cfg, why, why_len);
     }
     if (!e && cfg->lexicon_authority_did &&
         !syntax_did_valid(bytes_str(cfg->lexicon_authority_did))) {

@@ -117,10 +117,22 @@ struct config {
     char *report_service_url;            /* PDS_REPORT_SERVICE_URL (falls back to mod service) */
     char *report_service_did;            /* PDS_REPORT_SERVICE_DID (falls back to mod service) */
 
-    /* Rate limits */
+    /* Rate limits, the host's event budget, relay standing, overload protection */
     bool rate_limits_enabled;                 /* PDS_RATE_LIMITS_ENABLED */
     char *rate_limit_bypass_key;              /* PDS_RATE_LIMIT_BYPASS_KEY (secret), or NULL */
-    struct config_list rate_limit_bypass_ips; /* PDS_RATE_LIMIT_BYPASS_IPS */
+    struct config_list rate_limit_bypass_ips; /* PDS_RATE_LIMIT_BYPASS_IPS: addresses, CIDRs */
+    struct config_list trusted_proxies;       /* PDS_TRUSTED_PROXIES: addresses, CIDRs, keywords */
+    struct config_list rate_limits;           /* PDS_RATE_LIMITS: name=points/window, name=off */
+    char *host_budget;                        /* PDS_HOST_BUDGET: "auto", "on", "off" */
+    int host_budget_percent;                  /* PDS_HOST_BUDGET_PERCENT, 1..100 */
+    char *relay_account_limit;                /* PDS_RELAY_ACCOUNT_LIMIT: "auto", "trusted", N */
+    int64_t relay_check_interval_ms;          /* PDS_RELAY_CHECK_INTERVAL */
+    int64_t relay_repo_check_interval_ms;     /* PDS_RELAY_REPO_CHECK_INTERVAL */
+    bool overload_protection;                 /* PDS_OVERLOAD_PROTECTION */
+    int handler_threads;                      /* PDS_HANDLER_THREADS */
+    bool host_budget_on;           /* derived: PDS_HOST_BUDGET on, or auto with PDS_CRAWLERS */
+    int64_t relay_account_limit_n; /* derived: the number given, 0 for auto or trusted */
+    bool relay_trusted;            /* derived: PDS_RELAY_ACCOUNT_LIMIT=trusted */
 
     /* Outbound fetches and proxying */
     bool disable_ssrf_protection;             /* PDS_DISABLE_SSRF_PROTECTION (default: dev mode) */

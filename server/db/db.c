@@ -239,6 +239,20 @@ static PGresult *prepare(struct db *db, const struct db_stmt *stmt)
 static enum err run_stmt_timed(struct db *db, const char *sql, const struct db_stmt *stmt,
                                const struct db_params *p, bool script, PGresult **out);
 
+static void (*latency_hook)(int64_t us);
+
+void db_set_latency_hook(void (*fn)(int64_t us))
+{
+    latency_hook = fn;
+}
+
+static int64_t mono_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
 static enum err run_stmt(struct db *db, const char *sql, const struct db_stmt *stmt,
                          const struct db_params *p, bool script, PGresult **out)
 {
@@ -275,6 +289,7 @@ static enum err run_stmt_timed(struct db *db, const char *sql, const struct db_s
         return ERR_DB;
     }
     PGresult *r = NULL;
+    int64_t started_us = latency_hook ? mono_us() : 0;
     if (stmt) {
         sql = stmt->sql;
         r = prepare(db, stmt);
@@ -287,6 +302,9 @@ static enum err run_stmt_timed(struct db *db, const char *sql, const struct db_s
     } else {
         r = PQexecParams(db->_conn, sql, p ? p->n : 0, NULL, p ? p->values : NULL,
                          p ? p->lengths : NULL, p ? p->formats : NULL, 1);
+    }
+    if (latency_hook) {
+        latency_hook(mono_us() - started_us);
     }
     ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {

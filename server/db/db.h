@@ -100,6 +100,10 @@ enum err db_exec_script(struct db *db, const char *sql) MUST_CHECK;
  * so events committed in a transaction are numbered at once. Set once at start-up. */
 void db_set_commit_hook(void (*fn)(void));
 
+/* A function called with the duration of every statement, in microseconds (any thread):
+ * overload protection's measure of how loaded the database is. Set once at start-up. */
+void db_set_latency_hook(void (*fn)(int64_t us));
+
 /* Transactions. db_begin fails if one is open. After any failed statement inside a
  * transaction, call db_rollback (PostgreSQL rejects everything else until then).
  * db_rollback is safe to call when no transaction is open and never fails visibly. */

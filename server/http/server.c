@@ -22,15 +22,20 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 
+#include "core/cidr.h"
 #include "http/cors.h"
 #include "http/edge.h"
 #include "http/head.h"
 #include "http/listen.h"
 #include "http/peer.h"
 #include "http/request_done.h"
+#include "http/hostbudget.h"
+#include "http/overload.h"
+#include "http/ratelimit.h"
 #include "http/router.h"
 #include "http/xrpc.h"
 #include "http/xrpc_error.h"
@@ -47,6 +52,7 @@ struct http_server {
     struct MHD_Daemon *daemon;
     struct edge *edge; /* per-address caps, request deadlines, lingering close */
     const struct config *cfg;
+    struct cidr_list trusted_proxies; /* PDS_TRUSTED_PROXIES, parsed */
     atomic_uint_fast64_t next_id;
     uint32_t id_base; /* random per process, so ids differ across restarts */
 };
@@ -66,6 +72,7 @@ struct req_state {
     struct timespec started_at;
     bool headers_done; /* the first on_request call has run */
     bool queued;       /* a response was handed to libmicrohttpd */
+    bool handled;      /* a handler thread ran the handler (the connection was suspended) */
     bool has_body;     /* Content-Length > 0 or Transfer-Encoding sent */
     char client_ip[CLIENT_IP_MAX];
 };
@@ -153,14 +160,12 @@ static bool nsid_chars_ok(const char *s, size_t n)
 
 /* Client address */
 
-/* A local peer (loopback or private address) is taken for a reverse proxy. */
-static bool addr_is_trusted_proxy(const char *ip)
+static bool addr_is_trusted_proxy(const struct http_server *srv, const char *ip)
 {
-    struct peer_addr a;
-    return peer_addr_parse(ip, &a) && peer_addr_is_local(&a);
+    return cidr_list_contains(&srv->trusted_proxies, ip);
 }
 
-/* The peer's address; behind a local reverse proxy (loopback or private peer), the nearest
+/* The peer's address; behind a trusted reverse proxy (PDS_TRUSTED_PROXIES), the nearest
  * untrusted address of X-Forwarded-For, read from the right as proxies append to it. */
 static void find_client_ip(struct req_state *st, struct MHD_Connection *conn)
 {
@@ -183,7 +188,7 @@ static void find_client_ip(struct req_state *st, struct MHD_Connection *conn)
     }
     st->rq.client_ip = st->client_ip;
     const char *xff = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "x-forwarded-for");
-    if (!xff || !addr_is_trusted_proxy(st->client_ip)) {
+    if (!xff || !addr_is_trusted_proxy(st->srv, st->client_ip)) {
         return;
     }
     size_t end = strlen(xff);
@@ -212,7 +217,7 @@ static void find_client_ip(struct req_state *st, struct MHD_Connection *conn)
             return;
         }
         memcpy(st->client_ip, ip, n + 1);
-        if (!addr_is_trusted_proxy(ip)) {
+        if (!addr_is_trusted_proxy(st->srv, ip)) {
             return;
         }
         end = start > 0 ? start - 1 : 0;
@@ -308,6 +313,7 @@ static enum MHD_Result send_response(struct req_state *st, struct MHD_Connection
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
     }
     cors_add(resp);
+    ratelimit_add_headers(&st->rq); /* before the loop below sends the headers */
     for (size_t i = 0; i < r->n_headers; i++) {
         MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
     }
@@ -562,6 +568,22 @@ static void json_free(void *p)
     json_decref(p);
 }
 
+/* Admission (http/overload.h, http/ratelimit.h): refusals that cost nothing, taken when the
+ * headers are in so a refused client's body is never read; then, once the body is parsed,
+ * the limits keyed by its content and a slot of the request's class of work. */
+static void admit_on_headers(struct req_state *st)
+{
+    struct xrpc_req *rq = &st->rq;
+    if (!rq->resp.status && !overload_peek(rq) && !hostbudget_peek(rq)) {
+        (void)ratelimit_on_headers(rq);
+    }
+}
+
+static bool admit_on_body(struct req_state *st)
+{
+    return !ratelimit_on_input(&st->rq);
+}
+
 static void run_handler(struct req_state *st)
 {
     struct xrpc_req *rq = &st->rq;
@@ -581,11 +603,39 @@ static void run_handler(struct req_state *st)
         }
     }
     rq->db = db_thread();
+    if (!admit_on_body(st)) {
+        return;
+    }
     int status = rq->route->handler(rq);
     if (rq->resp.status == 0) {
         log_error(&rq->log, "handler returned %d without a response", status);
         xrpc_fail(rq, 500, NULL, NULL);
     }
+}
+
+/* Handing a request to the handler threads (http/overload.h): this HTTP thread suspends the
+ * connection and goes on with others; the handler thread runs the handler and resumes the
+ * connection, and libmicrohttpd calls on_request again, which sends the answer. */
+static void suspend_for_handler(void *ctx)
+{
+    struct req_state *st = ctx;
+    MHD_suspend_connection(st->rq._conn);
+}
+
+static void run_on_handler_thread(void *ctx)
+{
+    struct req_state *st = ctx;
+    run_handler(st);
+    st->handled = true;
+    MHD_resume_connection(st->rq._conn);
+}
+
+/* True when queued (the connection is suspended); false to answer now: inline work, or a
+ * refusal already set. */
+static bool hand_over(struct req_state *st)
+{
+    return overload_submit(&st->rq, suspend_for_handler, run_on_handler_thread, st) ==
+           OVERLOAD_QUEUED;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -603,6 +653,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return MHD_NO; /* cut by the watchdog meanwhile */
         }
         start_request(st, conn, method, version);
+        admit_on_headers(st);
         const struct xrpc_route *route = st->rq.route;
         if (!st->rq.resp.status && route && (route->flags & ROUTE_ON_HEAD) && route->on_body) {
             (void)route->on_body(&st->rq, NULL, 0); /* may refuse from the headers */
@@ -640,7 +691,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!edge_body_done(edge, st->conn)) {
         return MHD_NO; /* cut by the watchdog while the body came in */
     }
-    if (!st->rq.resp.status) {
+    if (!st->rq.resp.status && !st->handled && hand_over(st)) {
+        return MHD_YES; /* suspended: a handler thread runs it and resumes the connection */
+    }
+    if (!st->rq.resp.status && !st->handled) {
         run_handler(st);
     }
     return send_response(st, conn);
@@ -699,6 +753,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     *req_cls = NULL;
     edge_request_done(st->srv->edge, st->conn);
     struct xrpc_req *rq = &st->rq;
+    overload_leave(rq);
     if (rq->method) {
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
@@ -771,8 +826,8 @@ static struct MHD_Daemon *start_daemon(struct http_server *srv, const struct lis
                                        unsigned max_connections)
 {
     const struct config *cfg = srv->cfg;
-    unsigned flags =
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+                     MHD_ALLOW_UPGRADE | MHD_ALLOW_SUSPEND_RESUME;
     if (la->family == AF_INET6) {
         /* "::" takes IPv4 too (v4-mapped), as the reference's listen() does */
         flags |= la->scope == LISTEN_ALL ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
@@ -813,6 +868,14 @@ enum err http_server_start(const struct config *cfg, struct http_server **out)
     *out = NULL;
     struct http_server *srv = xcalloc(1, sizeof *srv);
     srv->cfg = cfg;
+    for (size_t i = 0; i < cfg->trusted_proxies.len; i++) {
+        if (cidr_list_add(&srv->trusted_proxies, cfg->trusted_proxies.items[i])) {
+            log_error(NULL, "PDS_TRUSTED_PROXIES: \"%s\" is not an address or range",
+                      cfg->trusted_proxies.items[i]);
+            free(srv);
+            return ERR_INVALID;
+        }
+    }
     if (getrandom(&srv->id_base, sizeof srv->id_base, 0) != sizeof srv->id_base) {
         srv->id_base = (uint32_t)time(NULL);
     }
@@ -826,7 +889,12 @@ enum err http_server_start(const struct config *cfg, struct http_server **out)
         .headers_timeout_ms = cfg->http_headers_timeout_ms,
         .request_timeout_ms = cfg->http_request_timeout_ms,
     };
+    if (overload_pool_start() != ERR_OK) { /* the handler threads (http/overload.h) */
+        free(srv);
+        return ERR_INTERNAL;
+    }
     if (edge_start(&lim, &srv->edge) != ERR_OK) {
+        overload_pool_stop();
         free(srv);
         return ERR_INTERNAL;
     }
@@ -834,6 +902,7 @@ enum err http_server_start(const struct config *cfg, struct http_server **out)
     if (listen_addr_parse(cfg->listen_address, cfg->port, &la) != ERR_OK) {
         log_error(NULL, "PDS_LISTEN_ADDRESS \"%s\" is not an IP address", cfg->listen_address);
         edge_stop(srv->edge);
+        overload_pool_stop();
         free(srv);
         return ERR_INVALID;
     }
@@ -847,6 +916,7 @@ enum err http_server_start(const struct config *cfg, struct http_server **out)
         log_error(NULL, "could not listen on %s (in use, not permitted, or not an address here)",
                   la.text);
         edge_stop(srv->edge);
+        overload_pool_stop();
         free(srv);
         return ERR_INTERNAL;
     }
@@ -867,7 +937,14 @@ void http_server_stop(struct http_server *s)
     if (!s) {
         return;
     }
+    /* handler threads first: they finish what is queued and resume every suspended
+     * connection, which libmicrohttpd requires before it stops */
+    MHD_socket listener = MHD_quiesce_daemon(s->daemon); /* ours to close from now on */
+    overload_pool_stop();
     MHD_stop_daemon(s->daemon);
+    if (listener != MHD_INVALID_SOCKET) {
+        close(listener);
+    }
     edge_stop(s->edge); /* after the daemon: every connection has been closed */
     free(s);
 }

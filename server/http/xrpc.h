@@ -108,8 +108,8 @@ struct xrpc_req {
     const char *content_type; /* media type, lower-case, parameters removed; NULL if absent */
     struct bytes body;        /* the whole body; empty for streamed (on_body) routes */
     json_t *json;             /* the body parsed, for JSON procedures; freed with the request */
-    const char *client_ip;    /* peer address, or X-Forwarded-For's when the peer is a local
-                                 proxy (loopback or private address) */
+    const char *client_ip;    /* peer address, or X-Forwarded-For's when the peer is a trusted
+                                 proxy (PDS_TRUSTED_PROXIES) */
     const struct xrpc_route *route;
 
     /* What a handler works with */
@@ -119,6 +119,9 @@ struct xrpc_req {
     struct log_ctx log;       /* pass &rq->log to log_info/log_warn/...; set log.did once known */
     void *auth;               /* set by the auth layer for authenticated requests; else NULL */
     void *body_sink;          /* state of a streaming route's on_body, owned by that route */
+    void *ratelimit;          /* rate-limit state of this request (http/ratelimit.c), or NULL */
+    int overload_class;       /* overload slot held (http/overload.c), 0 when none */
+    void *hostbudget;         /* host budget event held for this request (http/hostbudget.c) */
 
     struct xrpc_resp resp;
     char request_id[XRPC_REQUEST_ID_LEN + 1];

@@ -11,6 +11,7 @@
 #include "api/migrate/migrate.h"
 #include "api/routes.h"
 #include "api/sync/crawlers.h"
+#include "api/sync/relay_standing.h"
 #include "api/sync/subscribe.h"
 #include "blob/blobsvc.h"
 #include "db/cluster.h"
@@ -19,6 +20,7 @@
 #include "db/metrics.h"
 #include "db/migrate.h"
 #include "db/sequencer.h"
+#include "http/limits.h"
 #include "http/server.h"
 #include "oauth/include.h"
 #include "web/web.h"
@@ -153,6 +155,7 @@ int cmd_serve(int argc, char **argv)
     struct http_server *http = NULL;
     struct sequencer *sequencer = NULL;
     struct crawlers *crawlers = NULL;
+    struct relay_standing *standing = NULL;
     const char *url = cfg.database_url;
     if (!url) {
         if (cluster_start(&cluster, cfg.data_dir, cfg.postgres_bin_dir) != ERR_OK) {
@@ -182,11 +185,16 @@ int cmd_serve(int argc, char **argv)
     if (blobsvc_start(&cfg) != ERR_OK) { /* the blob store and its sweeper */
         goto out;
     }
+    if (limits_start(&cfg, url, why, sizeof why) != ERR_OK) { /* rate limits, budget, overload */
+        log_error(NULL, "configuration: %s", why);
+        goto out;
+    }
     /* the event stream: number the outbox, follow it, tell relays (never blocks start-up) */
     db_set_commit_hook(sequencer_wake); /* events committed in a transaction: number now */
     if (sequencer_start(url, cfg.repo_backfill_limit_ms, &sequencer) != ERR_OK ||
         crawlers_start(cfg.hostname, cfg.crawlers.items, cfg.crawlers.len, NULL, &crawlers) ||
-        sync_subscribe_start(&cfg, url, crawlers_notify, crawlers) != ERR_OK) {
+        sync_subscribe_start(&cfg, url, crawlers_notify, crawlers) != ERR_OK ||
+        relay_standing_start(&cfg, url, crawlers, &standing) != ERR_OK) {
         goto out;
     }
     api_routes_install();
@@ -203,6 +211,8 @@ out:
     migrate_stop();            /* jobs give their leases back while HTTP still answers */
     sync_subscribe_shutdown(); /* subscribers closed before the HTTP server stops */
     http_server_stop(http);
+    relay_standing_stop(standing);
+    limits_stop();
     blobsvc_stop();
     sync_subscribe_stop();
     crawlers_stop(crawlers);

@@ -12,6 +12,7 @@
 
 #include "config/config.h"
 #include "core/syntax.h"
+#include "http/ratelimit.h"
 #include "oauth/include.h"
 #include "oauth/oauth.h"
 #include "oauth/reply.h"
@@ -187,6 +188,11 @@ int oauth_par(struct xrpc_req *rq)
     struct oauth_client client;
     struct oauth_client_auth auth;
     int st;
+    /* ours (the reference does not limit its OAuth endpoints): before any work */
+    if (!ratelimit_try(rq, RL_GROUP_OAUTH_PAR, NULL, 1)) {
+        return oauth_fail(rq, 429, "rate_limit_exceeded",
+                          "Too many authorization requests from this address: try again later");
+    }
     if ((st = oauth_read_form(rq, &p, &n)) || (st = oauth_as_dpop(rq, &proof)) ||
         (st = oauth_as_client(rq, p, n, &proof, false, &client, &auth))) {
         return st;

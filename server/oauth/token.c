@@ -13,6 +13,7 @@
 
 #include "config/config.h"
 #include "db/log.h"
+#include "http/ratelimit.h"
 #include "oauth/client_fetch.h"
 #include "core/sha256.h"
 #include "oauth/access_token.h"
@@ -314,6 +315,10 @@ int oauth_token(struct xrpc_req *rq)
     struct oauth_client client;
     struct oauth_client_auth auth;
     int st = 0;
+    if (!ratelimit_try(rq, RL_GROUP_OAUTH_TOKEN, NULL, 1)) {
+        return oauth_fail(rq, 429, "rate_limit_exceeded",
+                          "Too many token requests from this address: try again later");
+    }
     if ((st = oauth_read_form(rq, &p, &n)) || (st = oauth_as_dpop(rq, &proof))) {
         return st;
     }

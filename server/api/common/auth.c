@@ -16,6 +16,7 @@
 #include "oauth/access_token.h"
 #include "oauth/resource.h"
 #include "oauth/scope_needed.h"
+#include "http/ratelimit.h"
 
 static const char *const scope_names[] = {
     [AUTH_SCOPE_UNKNOWN] = "",
@@ -235,6 +236,11 @@ int auth_access(struct xrpc_req *rq, unsigned flags, const struct auth **out)
         scopes &= ~(unsigned)AUTH_TAKENDOWN;
     }
     int st = verify_bearer(rq, "at+jwt", scopes, AUTH_KIND_ACCESS, out);
+    /* the route's per-account limits, before any database work: a refused client costs
+     * one HMAC */
+    if (!st) {
+        st = ratelimit_on_account(rq, (*out)->did);
+    }
     if (!st) {
         st = check_status(rq, (*out)->did, flags);
     }

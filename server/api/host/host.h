@@ -14,5 +14,9 @@ int api_basic_health(struct xrpc_req *rq);      /* GET /xrpc/_health */
 int api_basic_atproto_did(struct xrpc_req *rq); /* GET /.well-known/atproto-did */
 int api_host_tls_check(struct xrpc_req *rq);    /* GET /tls-check?domain= (on-demand TLS) */
 int api_host_status(struct xrpc_req *rq);       /* GET /xrpc/_status (admin) */
+int api_host_rate_limits(struct xrpc_req *rq);  /* GET /xrpc/_rateLimits (admin) */
+/* The rate limits' part of /xrpc/_status (limits.c): budget, use, slowed accounts,
+ * refusals per limit, overload, relays. */
+json_t *api_host_limits_summary(struct xrpc_req *rq);
 
 #endif

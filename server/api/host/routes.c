@@ -13,6 +13,7 @@ static const struct xrpc_route rows[] = {
     {"/robots.txt",              HTTP_GET, api_basic_robots,      NO_INPUT, 0, 0, NULL},
     {"/tls-check",               HTTP_GET, api_host_tls_check,    NO_INPUT, 0, 0, NULL},
     {"/xrpc/_health",            HTTP_GET, api_basic_health,      NO_INPUT, 0, 0, NULL},
+    {"/xrpc/_rateLimits",        HTTP_GET, api_host_rate_limits,  NO_INPUT, 0, 0, NULL},
     {"/xrpc/_status",            HTTP_GET, api_host_status,       NO_INPUT, 0, 0, NULL},
 };
 /* clang-format on */

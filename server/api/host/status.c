@@ -104,14 +104,14 @@ int api_host_status(struct xrpc_req *rq)
         json_pack("{s:I,s:I}", "headSeq", (json_int_t)head, "prunedThroughSeq", (json_int_t)pruned);
     json_object_set_new(firehose, "subscribers", json_integer((json_int_t)sync_subscribe_count()));
     json_t *out = json_pack(
-        "{s:s,s:s,s:s,s:s,s:I,s:{s:I,s:I,s:I,s:I},s:{s:I,s:s,s:b},s:o,s:o,s:I}", "version",
+        "{s:s,s:s,s:s,s:s,s:I,s:{s:I,s:I,s:I,s:I},s:{s:I,s:s,s:b},s:o,s:o,s:I,s:o}", "version",
         cfg->version, "hostname", cfg->hostname, "did", cfg->service_did, "publicUrl",
         cfg->public_url, "uptimeSeconds", (json_int_t)up, "accounts", "total",
         (json_int_t)db_col_i64(r, 0, 0), "active", (json_int_t)db_col_i64(r, 0, 1), "takendown",
         (json_int_t)db_col_i64(r, 0, 2), "deactivated", (json_int_t)db_col_i64(r, 0, 3), "database",
         "bytes", (json_int_t)db_col_i64(r, 0, 7), "serverVersion", db_col_text(r, 0, 8),
         "privateCluster", cfg->database_url == NULL, "blobs", blobs, "firehose", firehose,
-        "repoBytes", (json_int_t)db_col_i64(r, 0, 4));
+        "repoBytes", (json_int_t)db_col_i64(r, 0, 4), "rateLimits", api_host_limits_summary(rq));
     return xrpc_reply_json(rq, 200, out);
 }
 

@@ -22,6 +22,7 @@
 #include "api/migrate/mig_store.h"
 #include "config/config.h"
 #include "core/syntax.h"
+#include "http/ratelimit.h"
 #include "identity/resolver.h"
 #include "web/csrf.h"
 #include "web/page.h"
@@ -268,6 +269,11 @@ int mig_api_in_start(struct xrpc_req *rq)
     }
     if (!*password || strlen(password) > PASSWORD_MAX_BYTES) {
         return xrpc_fail(rq, 400, "WrongPassword", "Type your password");
+    }
+    /* this signs in at another host on the caller's behalf: the sign-in limits of ours
+     * (per DID and address), so the page cannot be used to guess passwords elsewhere */
+    if ((st = ratelimit_consume(rq, RL_GROUP_OAUTH_SIGNIN, did, 1))) {
+        return st;
     }
     rq->log.did = did;
     struct did_doc doc;

@@ -33,6 +33,7 @@ struct mig_http_req {
     int out_fd;         /* >= 0: the body is written here instead of to memory */
     bool hash;          /* compute the body's SHA-256 into the response */
     bool ssrf_protect;  /* https only, and never a private, loopback or link-local address */
+    bool to_self;       /* a call to this host: carries its internal rate-limit bypass key */
     /* called as bytes arrive (may be NULL): total received so far */
     void (*on_bytes)(void *ctx, uint64_t received);
     void *ctx;

@@ -36,8 +36,11 @@ void mig_pace_init(const struct config *cfg)
 
 int64_t mig_pace_interval_ms(const char *host, enum mig_pace_kind kind)
 {
-    /* Until the rate-limit work gives a budget per host, one configured pace for every
-     * request to any other host, whatever its kind. */
+    /* One configured pace for every request to another host, whatever its kind. This host's
+     * own event budget needs nothing here: the job's import and activation go through
+     * importRepo and activateAccount, which take their events from the host budget
+     * (http/hostbudget.h) and wait for room rather than fail. Another host's budget is its
+     * own business; the pace keeps us polite to it. */
     (void)host;
     (void)kind;
     int64_t rps = pace_cfg ? pace_cfg->migration_requests_per_second : 0;

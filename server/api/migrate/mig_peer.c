@@ -115,6 +115,7 @@ static enum err attempt(struct mig_peer *p, const struct mig_call *c, const char
     rq.bearer = bearer;
     rq.timeout_ms = c->timeout_ms ? c->timeout_ms : p->timeout_ms;
     rq.ssrf_protect = !p->self && p->ssrf_protect;
+    rq.to_self = p->self;
     rq.max_bytes = c->max_bytes;
     rq.out_fd = c->out_fd;
     rq.hash = c->hash;

@@ -26,6 +26,7 @@
 #include "core/blobref.h"
 #include "core/dagcbor.h"
 #include "db/repo_store.h"
+#include "http/hostbudget.h"
 #include "identity/resolver.h"
 #include "config/config.h"
 #include "repo/car.h"
@@ -37,7 +38,8 @@
 #define IMPORT_CONCURRENT_MAX   2 /* imports holding CARs in memory at once, per process */
 #define IMPORT_BATCH_ROWS       5000
 #define IMPORT_BATCH_BYTES      ((size_t)16 << 20)
-#define IMPORT_RETRIES          3 /* the repository moved while we checked (incremental CAR) */
+#define IMPORT_RETRIES          3     /* the repository moved while we checked (incremental CAR) */
+#define IMPORT_BUDGET_WAIT_MS   10000 /* an import waits this long for its event's budget */
 
 static atomic_int imports_running;
 
@@ -626,6 +628,13 @@ int api_repo_import_repo(struct xrpc_req *rq)
     }
     if ((st = check_signature(rq, did, &c)) || (st = import_quota(rq, did, s->blocks.bytes))) {
         return st;
+    }
+    /* its #sync event is paced into the host's event budget: an import waits for room
+     * rather than failing (http/hostbudget.h) */
+    if (hostbudget_acquire(rq->db, did, IMPORT_BUDGET_WAIT_MS)) {
+        xrpc_set_header(rq, "Retry-After", "60");
+        return xrpc_fail(rq, 429, "RateLimitExceeded",
+                         "The host's event budget has no room for an import now");
     }
     struct import_result ir = {
         .did = did,

@@ -17,6 +17,8 @@
 #include "core/ipldjson.h"
 #include "core/syntax.h"
 #include "db/repo_store.h"
+#include "http/hostbudget.h"
+#include "http/ratelimit.h"
 
 #define WRITE_RETRIES_MAX 8 /* lost races before giving up: only a hot repository loses many */
 
@@ -148,6 +150,7 @@ static int run_writes(struct xrpc_req *rq, const char *did, struct repo_write *w
             return xrpc_fail(rq, 500, NULL, NULL);
         }
         if (!raced) {
+            hostbudget_done(rq); /* the commit's event was emitted: keep it counted */
             return 0;
         }
     }
@@ -178,6 +181,15 @@ static int writer(struct xrpc_req *rq, const char **did, const struct auth **out
     *did = a->did;
     *out = a;
     return 0;
+}
+
+/* The write limits, checked before any work as the reference does: the account's write
+ * points (repo-write-hour and -day) and one event of the host's budget, given back when
+ * the request ends without a commit (http/hostbudget.h). */
+static int write_limits(struct xrpc_req *rq, const char *did, int64_t points)
+{
+    int st = ratelimit_consume(rq, RL_GROUP_REPO_WRITE, did, points);
+    return st ? st : hostbudget_admit(rq, did);
 }
 
 /* -1: absent, 0: false, 1: true */
@@ -298,7 +310,8 @@ int api_repo_create_record(struct xrpc_req *rq)
         (st = input_object(rq, "record", true, &record)) ||
         (st = input_str(rq, "swapCommit", false, &swap_commit)) ||
         (st = validate_flag(rq, rq->json, &validate)) ||
-        (st = auth_permit_repo(rq, a, collection, SCOPE_REPO_CREATE))) {
+        (st = auth_permit_repo(rq, a, collection, SCOPE_REPO_CREATE)) ||
+        (st = write_limits(rq, did, RL_POINTS_CREATE))) {
         return st;
     }
     struct repo_write w = {.action = REPO_CREATE};
@@ -331,7 +344,8 @@ int api_repo_put_record(struct xrpc_req *rq)
         (st = input_object(rq, "record", true, &record)) ||
         (st = input_str(rq, "swapCommit", false, &swap_commit)) ||
         (st = validate_flag(rq, rq->json, &validate)) ||
-        (st = auth_permit_repo(rq, a, collection, SCOPE_REPO_CREATE | SCOPE_REPO_UPDATE))) {
+        (st = auth_permit_repo(rq, a, collection, SCOPE_REPO_CREATE | SCOPE_REPO_UPDATE)) ||
+        (st = write_limits(rq, did, RL_POINTS_UPDATE))) {
         return st;
     }
     struct repo_write w = {.action = REPO_UPDATE};
@@ -362,7 +376,8 @@ int api_repo_delete_record(struct xrpc_req *rq)
     if ((st = writer(rq, &did, &a)) || (st = input_str(rq, "collection", true, &collection)) ||
         (st = input_str(rq, "rkey", true, &rkey)) ||
         (st = input_str(rq, "swapCommit", false, &swap_commit)) ||
-        (st = auth_permit_repo(rq, a, collection, SCOPE_REPO_DELETE))) {
+        (st = auth_permit_repo(rq, a, collection, SCOPE_REPO_DELETE)) ||
+        (st = write_limits(rq, did, RL_POINTS_DELETE))) {
         return st;
     }
     if (!syntax_nsid_valid(bytes_str(collection)) || !syntax_rkey_valid(bytes_str(rkey))) {
@@ -388,6 +403,19 @@ int api_repo_delete_record(struct xrpc_req *rq)
 
 #define AW "com.atproto.repo.applyWrites"
 
+/* The reference's points for applyWrites: 3 per create, 2 per update, 1 for anything else. */
+static int64_t apply_writes_points(json_t *list)
+{
+    int64_t points = 0;
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        const char *type = json_string_value(json_object_get(json_array_get(list, i), "$type"));
+        points += type && strcmp(type, AW "#create") == 0   ? RL_POINTS_CREATE
+                  : type && strcmp(type, AW "#update") == 0 ? RL_POINTS_UPDATE
+                                                            : RL_POINTS_DELETE;
+    }
+    return points;
+}
+
 /* com.atproto.repo.applyWrites */
 int api_repo_apply_writes(struct xrpc_req *rq)
 {
@@ -405,6 +433,9 @@ int api_repo_apply_writes(struct xrpc_req *rq)
     size_t n = json_array_size(list);
     if (n > REPO_WRITES_MAX) {
         return xrpc_fail(rq, 400, "InvalidRequest", "Too many writes. Max: %d", REPO_WRITES_MAX);
+    }
+    if ((st = write_limits(rq, did, apply_writes_points(list)))) {
+        return st;
     }
     struct repo_write *writes = arena_zalloc(rq->arena, (n ? n : 1) * sizeof(*writes));
     const char **statuses = arena_zalloc(rq->arena, (n ? n : 1) * sizeof(*statuses));

@@ -40,6 +40,7 @@ struct crawlers {
     atomic_uint_fast64_t news; /* generation: bumped by every crawlers_notify */
     atomic_bool wake_wanted;   /* the thread sleeps with a relay that news would schedule */
     atomic_uint_fast64_t sent;
+    atomic_bool urged; /* the next news is due at once, whatever the interval */
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -116,6 +117,7 @@ static bool any_idle(const struct crawlers *c)
 static int64_t run_due(struct crawlers *c, uint64_t gen)
 {
     int64_t next = INT64_MAX;
+    bool urged = atomic_exchange(&c->urged, false);
     for (size_t i = 0; i < c->n; i++) {
         struct relay *r = &c->relays[i];
         int64_t now = now_ms();
@@ -123,6 +125,9 @@ static int64_t run_due(struct crawlers *c, uint64_t gen)
             /* news within the interval waits for its end, not for the next news */
             r->pending = true;
             r->due_ms = r->sent_ms == INT64_MIN ? now : r->sent_ms + c->opts.interval_ms;
+        }
+        if (urged && r->pending && r->failures == 0 && r->due_ms > now) {
+            r->due_ms = now;
         }
         if (r->pending && now >= r->due_ms) {
             uint64_t covers = atomic_load(&c->news);
@@ -188,7 +193,7 @@ static void *crawlers_main(void *arg)
          * generation after raising the flag closes the race with a notify in between. */
         bool idle = any_idle(c);
         atomic_store(&c->wake_wanted, idle);
-        if (idle && atomic_load(&c->news) != gen) {
+        if ((idle && atomic_load(&c->news) != gen) || atomic_load(&c->urged)) {
             continue;
         }
         sleep_until(c, next);
@@ -247,6 +252,7 @@ enum err crawlers_start(const char *hostname, char *const *relays, size_t n,
     atomic_init(&c->news, 1); /* start-up counts as news: relays hear of us at once */
     atomic_init(&c->wake_wanted, false);
     atomic_init(&c->sent, 0);
+    atomic_init(&c->urged, false);
     if (!c->body || pthread_create(&c->thread, NULL, crawlers_main, c) != 0) {
         log_error(NULL, "crawlers: could not start");
         crawlers_free(c);
@@ -271,6 +277,16 @@ void crawlers_notify(void *ctx)
     pthread_mutex_lock(&c->lock);
     pthread_cond_signal(&c->wake);
     pthread_mutex_unlock(&c->lock);
+}
+
+void crawlers_urge(void *ctx)
+{
+    struct crawlers *c = ctx;
+    if (c) {
+        atomic_store(&c->urged, true);
+        atomic_store(&c->wake_wanted, true); /* the sleeping thread must hear of it */
+        crawlers_notify(c);
+    }
 }
 
 uint64_t crawlers_sent(struct crawlers *c)

@@ -36,6 +36,10 @@ enum err crawlers_start(const char *hostname, char *const *relays, size_t n,
  * crawlers (NULL is a no-op), so this fits the firehose's event callback. */
 void crawlers_notify(void *ctx);
 
+/* As crawlers_notify, but every relay is asked now rather than once its interval has
+ * passed: after a repair (api/sync/relay_standing.h) the relay should fetch at once. */
+void crawlers_urge(void *ctx);
+
 /* Requests made so far that a relay answered with 2xx (for tests and logs). */
 uint64_t crawlers_sent(struct crawlers *c);
 

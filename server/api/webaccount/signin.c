@@ -8,6 +8,7 @@
 #include "api/account/account_ops.h"
 #include "api/account/credentials.h"
 #include "api/account/login.h"
+#include "http/ratelimit.h"
 #include "oauth/oauth.h"
 #include "web/csrf.h"
 #include "web/page.h"
@@ -54,6 +55,10 @@ int api_web_sign_in(struct xrpc_req *rq)
     const char *code = json_string_value(json_object_get(in, "code"));
     if (!identifier || !*identifier || !password || !*password) {
         return xrpc_fail(rq, 400, "InvalidRequest", "Enter your handle or email and password.");
+    }
+    /* as createSession: per identifier and address, before the password is hashed */
+    if ((st = ratelimit_consume(rq, RL_GROUP_OAUTH_SIGNIN, identifier, 1))) {
+        return st;
     }
     if (account_password_chars(password) > ACCOUNT_OLD_PASSWORD_MAX_CHARS) {
         return xrpc_fail(rq, 401, "AuthenticationRequired",

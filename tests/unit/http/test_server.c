@@ -502,6 +502,7 @@ int main(void)
     log_set_level(LOG_LEVEL_WARN);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     char *domain = ".example.test";
+    char *proxies[] = {"loopback", "uniquelocal"}; /* PDS_TRUSTED_PROXIES' default but one */
     struct config cfg = {
         .hostname = "example.test",
         .version = "9.9.9-test",
@@ -511,6 +512,7 @@ int main(void)
         .privacy_policy_url = "https://example.test/privacy",
         .handle_domains = {.items = &domain, .len = 1},
         .listen_address = "127.0.0.1", /* a test server: this machine only */
+        .trusted_proxies = {.items = proxies, .len = ARRAY_LEN(proxies)},
     };
     /* nothing listens there: handlers see a database that is down */
     db_thread_set_url("postgresql:///none?host=/nonexistent-pds-test&connect_timeout=1");
