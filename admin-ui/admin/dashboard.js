@@ -26,7 +26,7 @@ function show(d) {
     $('budget-sub').textContent = `${num(d.writeBudget.used)} of ${num(d.writeBudget.limit)}`;
   } else {
     $('budget').textContent = 'not available';
-    $('budget-sub').textContent = 'rate limits do not report it yet';
+    $('budget-sub').textContent = 'the host event budget is not known yet';
   }
   $('writes-hour').textContent = num(d.writesPerMinute.reduce((s, m) => s + m.count, 0));
 }

@@ -34,8 +34,8 @@ const struct rl_limit_def ratelimit_limit_defs[] = {
     {"uploadBlob",                    1000, DAY,  "repo.uploadBlob per client address"},
     {"getRepo",                       6000, MIN5, "sync.getRepo per client address (its own bucket, outside global-ip)"},
     /* ours: the reference does not limit its OAuth endpoints */
-    {"oauth-par",                       30, MIN1, "OAuth pushed authorization requests per client address"},
-    {"oauth-token",                    300, MIN1, "OAuth token requests per client address"},
+    {"oauth-par",                      300, MIN1, "OAuth pushed authorization requests per client address"},
+    {"oauth-token",                   3000, MIN1, "OAuth token requests per client address"},
     {"oauth-signin-5m",                 30, MIN5, "OAuth sign-in per identifier and client address (as createSession)"},
     {"oauth-signin-day",               300, DAY,  "OAuth sign-in per identifier and client address, per day"},
 };

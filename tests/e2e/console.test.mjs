@@ -141,7 +141,17 @@ describe('admin console', () => {
     assert.ok(await shown('fh-head') >= head - 5);
     const commits = (await db.query("SELECT count(*)::int AS n FROM repo_seq WHERE event_type = 'commit' AND created_at > now() - interval '59 minutes'")).rows[0].n;
     assert.equal(await shown('writes-hour'), commits);
-    assert.equal(await page.locator('#budget').innerText(), 'not available');
+    // the host's event budget: the figures /metrics exports (hour window), as a share
+    const gauge = (text, name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+    const scraped = await (await fetch(`${pds.url}/metrics`, { headers: { authorization: pds.adminAuth() } })).text();
+    const limit = gauge(scraped, 'pds_host_write_budget_limit');
+    assert.ok(limit > 0, `budget limit ${limit}`); // under the relays' 2,500 + N an hour, with headroom
+    const sub = /^([\d,]+) of ([\d,]+)$/.exec(await page.locator('#budget-sub').innerText());
+    assert.ok(sub, 'the budget names used and allowed events');
+    const [used, allowed] = [Number(sub[1].replace(/,/g, '')), Number(sub[2].replace(/,/g, ''))];
+    assert.equal(allowed, limit);
+    assert.ok(used <= gauge(scraped, 'pds_host_write_budget_used'));
+    assert.equal(await page.locator('#budget').innerText(), `${Math.round((100 * used) / allowed)}%`);
     const relays = await text('#relays');
     assert.match(relays, new RegExp(relay.url.replace(/[.]/g, '\\.')));
     assert.match(relays, /active/);

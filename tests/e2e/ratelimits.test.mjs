@@ -157,6 +157,35 @@ describe('the reference limits', () => {
     assertRefused(unknown, 3000, 300, 'global-ip on an unknown method');
   });
 
+  test('oauth-par: 300 pushed authorization requests per address per minute, refused as OAuth says', async () => {
+    const ip = freshIp();
+    const par = () =>
+      fetch(`${env.pds.url}/oauth/par`, {
+        method: 'POST',
+        headers: { 'x-forwarded-for': ip, 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'client_id=http%3A%2F%2Flocalhost',
+      });
+    // each is refused on its merits (401: no DPoP proof) but counted before any work
+    const statuses = await burst(300, 16, async () => (await par()).status);
+    assert.ok(statuses.every((st) => st === 401), JSON.stringify([...new Set(statuses)]));
+    const over = await par();
+    assert.equal(over.status, 429);
+    const body = await over.json();
+    assert.equal(body.error, 'rate_limit_exceeded');
+    assert.match(body.error_description, /try again later/);
+    const l = limitOf(over);
+    assert.deepEqual([l.limit, l.remaining, l.policy], [300, 0, '300;w=60']);
+    const retry = Number(over.headers.get('retry-after'));
+    assert.ok(retry >= 1 && retry <= 60, `Retry-After ${retry}`);
+    // another address still reaches the endpoint
+    const other = await fetch(`${env.pds.url}/oauth/par`, {
+      method: 'POST',
+      headers: { 'x-forwarded-for': freshIp(), 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'client_id=http%3A%2F%2Flocalhost',
+    });
+    assert.equal(other.status, 401);
+  });
+
   test('sync.getRepo has its own bucket of 6,000 and leaves global-ip alone', async () => {
     const acct = await account(env.pds);
     const ip = freshIp();
@@ -248,17 +277,20 @@ describe('the reference limits', () => {
   test('repo writes: create 3, update 2, delete 1 points, applyWrites sums them, 5,000 an hour', async () => {
     const acct = await account(env.pds);
     const ip = freshIp();
-    const create = (i) => ({ $type: 'com.atproto.repo.applyWrites#create', collection: 'app.bsky.feed.post', rkey: `p${String(i).padStart(5, '0')}`, value: { $type: 'app.bsky.feed.post', text: `post ${i}`, createdAt: new Date().toISOString() } });
+    // posts' keys are TIDs (records are validated): the i-th of a run of valid TIDs
+    const B32 = '234567abcdefghijklmnopqrstuvwxyz';
+    const tid = (i) => '3ab' + Array.from({ length: 10 }, (_, k) => B32[Math.floor(i / 32 ** (9 - k)) % 32]).join('');
+    const create = (i) => ({ $type: 'com.atproto.repo.applyWrites#create', collection: 'app.bsky.feed.post', rkey: tid(i), value: { $type: 'app.bsky.feed.post', text: `post ${i}`, createdAt: new Date().toISOString() } });
     for (let b = 0; b < 8; b++) {
       const writes = Array.from({ length: 200 }, (_, i) => create(b * 200 + i));
       const r = await call(env.pds, 'com.atproto.repo.applyWrites', { ip, token: acct.token, body: { repo: acct.did, writes } });
       assert.equal(r.status, 200, JSON.stringify(r.body));
     }
     // 8 x 200 creates = 4,800 points: the hour's limit is now the tightest
-    const put = await call(env.pds, 'com.atproto.repo.putRecord', { ip, token: acct.token, body: { repo: acct.did, collection: 'app.bsky.feed.post', rkey: 'p00000', record: { $type: 'app.bsky.feed.post', text: 'edited', createdAt: new Date().toISOString() } } });
+    const put = await call(env.pds, 'com.atproto.repo.putRecord', { ip, token: acct.token, body: { repo: acct.did, collection: 'app.bsky.feed.post', rkey: tid(0), record: { $type: 'app.bsky.feed.post', text: 'edited', createdAt: new Date().toISOString() } } });
     assert.equal(put.status, 200, JSON.stringify(put.body));
     assert.deepEqual([limitOf(put).limit, limitOf(put).remaining, limitOf(put).policy], [5000, 198, '5000;w=3600']);
-    const del = await call(env.pds, 'com.atproto.repo.deleteRecord', { ip, token: acct.token, body: { repo: acct.did, collection: 'app.bsky.feed.post', rkey: 'p00001' } });
+    const del = await call(env.pds, 'com.atproto.repo.deleteRecord', { ip, token: acct.token, body: { repo: acct.did, collection: 'app.bsky.feed.post', rkey: tid(1) } });
     assert.equal(limitOf(del).remaining, 197);
     const rec = await call(env.pds, 'com.atproto.repo.createRecord', { ip, token: acct.token, body: { repo: acct.did, collection: 'app.bsky.feed.post', record: { $type: 'app.bsky.feed.post', text: 'one more', createdAt: new Date().toISOString() } } });
     assert.equal(limitOf(rec).remaining, 194);
@@ -266,10 +298,10 @@ describe('the reference limits', () => {
     const writes = Array.from({ length: 66 }, (_, i) => create(5000 + i));
     const over = await call(env.pds, 'com.atproto.repo.applyWrites', { ip, token: acct.token, body: { repo: acct.did, writes } });
     assertRefused(over, 5000, 3600, 'applyWrites past the hour');
-    const listed = await call(env.pds, 'com.atproto.repo.getRecord', { ip: freshIp(), params: { repo: acct.did, collection: 'app.bsky.feed.post', rkey: 'p05000' } });
+    const listed = await call(env.pds, 'com.atproto.repo.getRecord', { ip: freshIp(), params: { repo: acct.did, collection: 'app.bsky.feed.post', rkey: tid(5000) } });
     assert.equal(listed.status, 400);
     // points are per account, from every address: a write elsewhere sees the same count
-    const elsewhere = await call(env.pds, 'com.atproto.repo.deleteRecord', { ip: freshIp(), token: acct.token, body: { repo: acct.did, collection: 'app.bsky.feed.post', rkey: 'p00002' } });
+    const elsewhere = await call(env.pds, 'com.atproto.repo.deleteRecord', { ip: freshIp(), token: acct.token, body: { repo: acct.did, collection: 'app.bsky.feed.post', rkey: tid(2) } });
     assert.equal(elsewhere.status, 200);
     assert.equal(limitOf(elsewhere).remaining, 193);
   });
