@@ -137,10 +137,9 @@ static const char *granted(struct xrpc_req *rq, const char *requested, const jso
 /* POST /oauth/authorize/accept {request_uri, did, scope: [kept values]} */
 int oauth_authorize_accept(struct xrpc_req *rq)
 {
-    web_page_headers(rq);
     json_t *in;
-    int st;
-    if ((st = web_csrf_require(rq, NULL)) || (st = web_read_json(rq, &in))) {
+    int st = web_page_post(rq, &in);
+    if (st) {
         return st;
     }
     const char *did = json_string_value(json_object_get(in, "did"));
@@ -196,10 +195,9 @@ int oauth_authorize_accept(struct xrpc_req *rq)
  * access_denied. */
 int oauth_authorize_reject(struct xrpc_req *rq)
 {
-    web_page_headers(rq);
     json_t *in;
-    int st;
-    if ((st = web_csrf_require(rq, NULL)) || (st = web_read_json(rq, &in))) {
+    int st = web_page_post(rq, &in);
+    if (st) {
         return st;
     }
     struct oauth_request req;

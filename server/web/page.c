@@ -93,11 +93,15 @@ int web_reply_page(struct xrpc_req *rq, int status, const char *template_path,
     struct buf out;
     buf_init(&out, PAGE_MAX_BYTES);
     struct bytes unknown;
-    enum err e = web_template(bytes_of(f->data, f->len), all, total, &out, &unknown);
+    enum err e = web_template(bytes_of(f->data, f->len), all, total, web_assets, web_assets_len,
+                              &out, &unknown);
     if (e) {
         if (e == ERR_INVALID) {
             log_error(&rq->log, "web: %s uses {{%.*s}}, which the page does not provide",
                       template_path, (int)unknown.len, (const char *)unknown.ptr);
+        } else if (unknown.len) {
+            log_error(&rq->log, "web: %s nests includes deeper than %d at {{%.*s}}", template_path,
+                      WEB_INCLUDE_DEPTH_MAX, (int)unknown.len, (const char *)unknown.ptr);
         }
         buf_clear(&out);
         return xrpc_fail(rq, 500, NULL, NULL);
@@ -169,18 +173,38 @@ static void json_free(void *p)
     json_decref(p);
 }
 
+int web_json_body(struct xrpc_req *rq, bool empty_ok)
+{
+    if (rq->json) {
+        return 0;
+    }
+    json_t *j = !rq->body.len && empty_ok ? json_object()
+                                          : json_loadb((const char *)rq->body.ptr, rq->body.len,
+                                                       JSON_REJECT_DUPLICATES, NULL);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        return xrpc_fail(rq, 400, "InvalidRequest", "The request body must be a JSON object");
+    }
+    arena_defer(rq->arena, json_free, j);
+    rq->json = j;
+    return 0;
+}
+
 int web_read_json(struct xrpc_req *rq, json_t **out)
 {
     *out = NULL;
     if (!rq->content_type || strcmp(rq->content_type, "application/json") != 0) {
         return xrpc_fail(rq, 400, "InvalidRequest", "expected an application/json body");
     }
-    json_t *j = json_loadb((const char *)rq->body.ptr, rq->body.len, JSON_REJECT_DUPLICATES, NULL);
-    if (!json_is_object(j)) {
-        json_decref(j);
-        return xrpc_fail(rq, 400, "InvalidRequest", "the body must be a JSON object");
-    }
-    arena_defer(rq->arena, json_free, j);
-    *out = j;
-    return 0;
+    int st = web_json_body(rq, false);
+    *out = st ? NULL : rq->json;
+    return st;
+}
+
+int web_page_post(struct xrpc_req *rq, json_t **body)
+{
+    web_page_headers(rq);
+    *body = NULL;
+    int st = web_csrf_require(rq, NULL);
+    return st ? st : web_read_json(rq, body);
 }

@@ -41,10 +41,20 @@ int web_reply_page(struct xrpc_req *rq, int status, const char *template_path,
  * link back home. */
 int web_error_page(struct xrpc_req *rq, int status, const char *title, const char *message);
 
-/* The request's JSON body, for a page's API endpoint (path routes get no parsed body):
- * an object, owned by rq's arena. 0, or 400 InvalidRequest set (no body, not
- * application/json, not an object). */
+/* The request's JSON body as rq->json, for a page's API endpoint (path routes get no parsed
+ * body): an object, parsed once (a body already in rq->json is kept), duplicate keys
+ * refused, owned by rq's arena; an empty body is {} when empty_ok. 0, or 400 InvalidRequest
+ * set (not JSON, not an object). */
+int web_json_body(struct xrpc_req *rq, bool empty_ok);
+
+/* As web_json_body (no empty body) for an endpoint that also wants the Content-Type
+ * application/json; the body into *out too. 0, or 400 InvalidRequest set. */
 int web_read_json(struct xrpc_req *rq, json_t **out);
+
+/* The start of a page's state-changing JSON call: the page headers (web_page_headers), the
+ * CSRF token required (web_csrf_require), the body read (web_read_json). 0 with *body, or
+ * the error set. */
+int web_page_post(struct xrpc_req *rq, json_t **body);
 
 /* GET /static/<path>: an embedded asset that is not a template (.html files are served only
  * through the pages that render them), with ETag / If-None-Match (304) and no-cache

@@ -93,13 +93,10 @@ int admin_takedown_ref(struct xrpc_req *rq, json_t *status, bool *applied, const
 
 /* ---- account views ---- */
 
-/* The views of the accounts among dids, in the order asked; unknown DIDs are skipped. */
-/* The JSON documents in the first column of every row, as one array; NULL if one does not
- * parse (the caller answers 500). */
-static json_t *json_rows(struct xrpc_req *rq, const PGresult *r)
+json_t *admin_json_rows(struct xrpc_req *rq, const PGresult *r, int max)
 {
     json_t *list = json_array();
-    for (int i = 0; i < PQntuples(r); i++) {
+    for (int i = 0; i < PQntuples(r) && (max < 0 || i < max); i++) {
         json_t *v = admin_json_column(rq, db_col_text(r, i, 0));
         if (!v) {
             json_decref(list);
@@ -110,6 +107,7 @@ static json_t *json_rows(struct xrpc_req *rq, const PGresult *r)
     return list;
 }
 
+/* The views of the accounts among dids, in the order asked; unknown DIDs are skipped. */
 static int account_views(struct xrpc_req *rq, const char *const *dids, size_t n, json_t **out)
 {
     struct db_params p;
@@ -122,7 +120,7 @@ static int account_views(struct xrpc_req *rq, const char *const *dids, size_t n,
                     &p, &r)) {
         return xrpc_fail(rq, 500, NULL, NULL);
     }
-    json_t *list = json_rows(rq, r);
+    json_t *list = admin_json_rows(rq, r, -1);
     if (!list) {
         return xrpc_fail(rq, 500, NULL, NULL);
     }
@@ -229,7 +227,7 @@ int api_admin_search_accounts(struct xrpc_req *rq)
                     &p, &r)) {
         return xrpc_fail(rq, 500, NULL, NULL);
     }
-    json_t *list = json_rows(rq, r);
+    json_t *list = admin_json_rows(rq, r, -1);
     if (!list) {
         return xrpc_fail(rq, 500, NULL, NULL);
     }
@@ -401,7 +399,7 @@ int api_admin_get_invite_codes(struct xrpc_req *rq)
     if (db_query_in(rq->db, rq->arena, sql, &p, &r)) {
         return xrpc_fail(rq, 500, NULL, NULL);
     }
-    json_t *list = json_rows(rq, r);
+    json_t *list = admin_json_rows(rq, r, -1);
     if (!list) {
         return xrpc_fail(rq, 500, NULL, NULL);
     }

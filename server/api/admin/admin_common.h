@@ -50,6 +50,10 @@ void admin_param_text_array(struct xrpc_req *rq, struct db_params *p, const char
 /* Parses a JSON text that PostgreSQL produced; NULL (logged) if it is not JSON. */
 json_t *admin_json_column(struct xrpc_req *rq, const char *text);
 
+/* The JSON documents in the first column of the first max rows of r (every row when max is
+ * negative), as one array; NULL if one does not parse (logged; the caller answers 500). */
+json_t *admin_json_rows(struct xrpc_req *rq, const PGresult *r, int max);
+
 /* 0 with *found telling whether an account row for did exists; or 500 already set. */
 int admin_account_exists(struct xrpc_req *rq, const char *did, bool *found);
 

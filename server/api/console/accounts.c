@@ -4,6 +4,8 @@
  * handler run on this request, and is written to the audit log with its outcome. */
 #include "api/console/console.h"
 
+#include "web/page.h"
+
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -100,12 +102,9 @@ int console_api_accounts(struct xrpc_req *rq)
         return xrpc_fail(rq, 500, NULL, NULL);
     }
     int rows = PQntuples(r);
-    json_t *list = json_array();
-    for (int i = 0; i < rows && i < limit; i++) {
-        json_t *v = admin_json_column(rq, db_col_text(r, i, 0));
-        if (v) {
-            json_array_append_new(list, v);
-        }
+    json_t *list = admin_json_rows(rq, r, (int)limit);
+    if (!list) {
+        return xrpc_fail(rq, 500, NULL, NULL);
     }
     json_t *out = json_pack("{s:o}", "accounts", list);
     if (rows > limit) {
@@ -327,7 +326,7 @@ int console_api_account_action(struct xrpc_req *rq)
 {
     struct console_session s;
     int st;
-    if ((st = console_session_require(rq, false, true, &s)) || (st = console_json_body(rq))) {
+    if ((st = console_session_require(rq, false, true, &s)) || (st = web_json_body(rq, true))) {
         return st;
     }
     json_t *in = json_incref(rq->json);

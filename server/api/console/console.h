@@ -44,15 +44,17 @@ int console_session_require(struct xrpc_req *rq, bool page, bool mutating,
 void console_audit(struct xrpc_req *rq, const char *actor, const char *action, const char *subject,
                    const char *outcome, json_t *detail);
 
-/* The request body parsed as a JSON object into rq->json (path routes are not parsed by
- * the server): 0, or 400 InvalidRequest set. */
-int console_json_body(struct xrpc_req *rq);
-
 /* reports.c: records a report forwarded by the proxy (createReport): reporter, the
  * report's JSON body (reasonType, subject, reason), the service it went to and the HTTP
  * status it answered. Logged on failure; never fails the forward. */
 void console_report_forwarded(struct xrpc_req *rq, const char *reporter, struct bytes body,
                               const char *service_did, long status);
+
+/* id_page.c: a list newest first, a page at a time (GET ...?before=<id>), for a signed-in
+ * session: sql takes $1 = the id to read below and $2 = page, and returns per row a JSON
+ * object (text) and its id. 0 with *out = {key: [objects], before: the last id, only when
+ * the page is full}, owned by the caller; or the error set (no session, a bad cursor, 500). */
+int console_id_page(struct xrpc_req *rq, const char *sql, int page, const char *key, json_t **out);
 
 /* Handlers (one file each: pages.c, session.c, dashboard.c, accounts.c, invites.c,
  * relays.c, settings.c, reports.c, audit.c, ops.c). */

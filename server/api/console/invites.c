@@ -3,6 +3,8 @@
  * each the admin XRPC handler run on this signed-in request. */
 #include "api/console/console.h"
 
+#include "web/page.h"
+
 #include "api/admin/admin.h"
 #include "api/server/server.h"
 
@@ -24,7 +26,7 @@ int console_api_invite_create(struct xrpc_req *rq)
 {
     struct console_session s;
     int st;
-    if ((st = console_session_require(rq, false, true, &s)) || (st = console_json_body(rq))) {
+    if ((st = console_session_require(rq, false, true, &s)) || (st = web_json_body(rq, true))) {
         return st;
     }
     st = api_server_create_invite_code(rq);
@@ -47,7 +49,7 @@ int console_api_invite_disable(struct xrpc_req *rq)
 {
     struct console_session s;
     int st;
-    if ((st = console_session_require(rq, false, true, &s)) || (st = console_json_body(rq))) {
+    if ((st = console_session_require(rq, false, true, &s)) || (st = web_json_body(rq, true))) {
         return st;
     }
     json_t *codes = json_object_get(rq->json, "codes");

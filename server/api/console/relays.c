@@ -4,6 +4,8 @@
  * bounded by CONSOLE_RELAY_TIMEOUT_MS each, outside any transaction. */
 #include "api/console/console.h"
 
+#include "web/page.h"
+
 #include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
@@ -145,7 +147,7 @@ int console_api_relay_crawl(struct xrpc_req *rq)
 {
     struct console_session s;
     int st;
-    if ((st = console_session_require(rq, false, true, &s)) || (st = console_json_body(rq))) {
+    if ((st = console_session_require(rq, false, true, &s)) || (st = web_json_body(rq, true))) {
         return st;
     }
     const struct config *cfg = rq->cfg;

@@ -44,40 +44,24 @@ void console_report_forwarded(struct xrpc_req *rq, const char *reporter, struct 
 /* GET /admin/api/reports?before=<id> */
 int console_api_reports(struct xrpc_req *rq)
 {
-    struct console_session s;
-    int64_t before;
-    int st;
-    if ((st = console_session_require(rq, false, false, &s)) ||
-        (st = xrpc_param_int(rq, "before", 1, INT64_MAX, INT64_MAX, &before))) {
+    json_t *out;
+    int st = console_id_page(
+        rq,
+        "SELECT json_build_object('id', id, 'at', " ADMIN_SQL_TIME(
+            "at") ","
+                  " 'reporter', reporter, 'reasonType', reason_type, 'subject', subject,"
+                  " 'reason', reason, 'service', service_did, 'status', status)::text, id"
+                  " FROM moderation_report_forwarded WHERE id < $1 ORDER BY id DESC LIMIT $2",
+        REPORTS_PAGE, "reports", &out);
+    if (st) {
         return st;
     }
-    struct db_params p;
-    db_params_init(&p);
-    db_param_i64(&p, before);
-    db_param_i64(&p, REPORTS_PAGE);
-    PGresult *r;
-    if (db_query_in(
-            rq->db, rq->arena,
-            "SELECT json_build_object('id', id, 'at', " ADMIN_SQL_TIME(
-                "at") ","
-                      " 'reporter', reporter, 'reasonType', reason_type, 'subject', subject,"
-                      " 'reason', reason, 'service', service_did, 'status', status)::text, id"
-                      " FROM moderation_report_forwarded WHERE id < $1 ORDER BY id DESC LIMIT $2",
-            &p, &r)) {
-        return xrpc_fail(rq, 500, NULL, NULL);
-    }
-    json_t *list = json_array();
-    for (int i = 0; i < PQntuples(r); i++) {
-        json_t *v = admin_json_column(rq, db_col_text(r, i, 0));
-        if (v) {
-            json_array_append_new(list, v);
-        }
-    }
     const struct config *cfg = rq->cfg;
-    json_t *out = json_pack("{s:o,s:s?,s:s?}", "reports", list, "serviceUrl",
-                            cfg->report_service_url, "serviceDid", cfg->report_service_did);
-    if (PQntuples(r) == REPORTS_PAGE) {
-        json_object_set_new(out, "before", json_integer(db_col_i64(r, REPORTS_PAGE - 1, 1)));
-    }
+    json_object_set_new(out, "serviceUrl",
+                        cfg->report_service_url ? json_string(cfg->report_service_url)
+                                                : json_null());
+    json_object_set_new(out, "serviceDid",
+                        cfg->report_service_did ? json_string(cfg->report_service_did)
+                                                : json_null());
     return xrpc_reply_json(rq, 200, out);
 }

@@ -22,23 +22,6 @@
 #define SIGNIN_PATH     "/admin/sign-in"
 #define FORM_FIELDS_MAX 16
 
-int console_json_body(struct xrpc_req *rq)
-{
-    if (rq->json) {
-        return 0;
-    }
-    json_error_t jerr;
-    json_t *j = rq->body.len ? json_loadb((const char *)rq->body.ptr, rq->body.len, 0, &jerr)
-                             : json_object();
-    if (!j || !json_is_object(j)) {
-        json_decref(j);
-        return xrpc_fail(rq, 400, "InvalidRequest", "Request body is not a JSON object");
-    }
-    arena_defer(rq->arena, (void (*)(void *))json_decref, j);
-    rq->json = j;
-    return 0;
-}
-
 static void token_hash(const char *token, uint8_t out[SHA256_BYTES])
 {
     sha256(token, strlen(token), out);

@@ -8,23 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "api/account/account_ops.h"
-#include "api/common/app.h"
 #include "api/common/auth.h"
 #include "api/common/input.h"
 #include "api/migrate/mig_actions.h"
-#include "api/migrate/mig_http.h"
+#include "api/migrate/mig_signin.h"
 #include "api/migrate/mig_store.h"
 #include "api/migrate/migrate.h"
 #include "config/config.h"
-#include "core/syntax.h"
-#include "identity/resolver.h"
+#include "web/page.h"
 
-#define LIST_DEFAULT       50
-#define LIST_MAX           500
-#define SIGN_IN_TIMEOUT_MS 20000
+#define LIST_DEFAULT 50
+#define LIST_MAX     500
 
 static int admin(struct xrpc_req *rq)
 {
@@ -87,81 +82,66 @@ int mig_admin_get(struct xrpc_req *rq)
     return mig_action_status(rq, id);
 }
 
-/* createSession at the old host for the operator's job. */
+/* createSession at the old host for the operator's job. 0, or the error set in the
+ * operator's words. */
 static int sign_in(struct xrpc_req *rq, const char *url, const char *did, const char *password,
                    struct mig_job *j)
 {
-    json_t *body = json_pack("{s:s,s:s}", "identifier", did, "password", password);
-    char *text = json_dumps(body, JSON_COMPACT);
-    json_decref(body);
-    char *u = xprintf("%s/xrpc/com.atproto.server.createSession", url);
-    struct mig_http_req hr;
-    mig_http_req_init(&hr, "POST", u);
-    hr.content_type = "application/json";
-    hr.body = bytes_str(text ? text : "{}");
-    hr.timeout_ms = SIGN_IN_TIMEOUT_MS;
-    hr.ssrf_protect = !rq->cfg->disable_ssrf_protection;
-    struct mig_http_resp r;
-    mig_http_resp_init(&r);
-    enum err e = mig_http_do(&hr, &r);
-    if (text) {
-        sodium_memzero(text, strlen(text));
-        free(text);
-    }
-    free(u);
-    json_t *s =
-        !e && r.status == 200 ? json_loadb((const char *)r.body.ptr, r.body.len, 0, NULL) : NULL;
-    const char *a = json_string_value(json_object_get(s, "accessJwt"));
-    const char *f = json_string_value(json_object_get(s, "refreshJwt"));
+    struct mig_remote_session s;
+    enum mig_signin_result res =
+        mig_sign_in_old(url, did, password, NULL, !rq->cfg->disable_ssrf_protection, &s);
     int st = 0;
-    if (e) {
+    switch (res) {
+    case MIG_SIGNIN_OK:
+        mig_secret_set(&j->sec.remote_access, s.access);
+        mig_secret_set(&j->sec.remote_refresh, s.refresh);
+        j->old_handle = s.handle;
+        j->email = s.email;
+        s.handle = s.email = NULL; /* now the job's */
+        break;
+    case MIG_SIGNIN_UNREACHABLE:
         st = xrpc_fail(rq, 502, "OldHostUnreachable", "%s did not answer", url);
-    } else if (r.status == 401 && strcmp(r.error, "AuthFactorTokenRequired") == 0) {
+        break;
+    case MIG_SIGNIN_NEED_CODE:
         st = xrpc_fail(rq, 400, "AuthFactorTokenRequired",
                        "The account signs in with an emailed code: the user must start the move "
                        "at /migrate");
-    } else if (r.status == 401) {
+        break;
+    case MIG_SIGNIN_WRONG_PASSWORD:
         st = xrpc_fail(rq, 401, "WrongPassword", "%s did not accept the password", url);
-    } else if (!a || !f) {
+        break;
+    case MIG_SIGNIN_WRONG_ACCOUNT:
+        st = xrpc_fail(rq, 400, "WrongAccount", "%s signed in another account", url);
+        break;
+    case MIG_SIGNIN_REFUSED:
+    case MIG_SIGNIN_BAD_ANSWER:
+    default:
         st = xrpc_fail(rq, 502, "BadAnswer", "%s did not answer with a session: %s %s", url,
-                       r.error, r.message);
-    } else {
-        mig_secret_set(&j->sec.remote_access, a);
-        mig_secret_set(&j->sec.remote_refresh, f);
-        const char *h = json_string_value(json_object_get(s, "handle"));
-        const char *em = json_string_value(json_object_get(s, "email"));
-        j->old_handle = h ? xstrndup(h, strlen(h)) : NULL;
-        j->email = em ? xstrndup(em, strlen(em)) : NULL;
+                       s.error, s.message);
+        break;
     }
-    json_decref(s);
-    sodium_memzero(r.body.ptr, r.body.cap);
-    mig_http_resp_clear(&r);
+    mig_remote_session_clear(&s);
     return st;
 }
 
 /* The account's DID and host, from its handle (or DID). 0, or the error set. */
 static int locate(struct xrpc_req *rq, const char *ident, char did[RESOLVER_DID_MAX], char **pds)
 {
-    struct resolver *res = app_get()->resolver;
-    if (strncmp(ident, "did:", 4) == 0) {
-        if (!syntax_did_valid(bytes_str(ident)) || strlen(ident) >= RESOLVER_DID_MAX) {
-            return xrpc_fail(rq, 400, "InvalidRequest", "Not a valid DID: %s", ident);
-        }
-        snprintf(did, RESOLVER_DID_MAX, "%s", ident);
-    } else if (resolver_resolve_handle(res, ident, true, did)) {
+    char *handle;
+    switch (mig_locate(rq->arena, ident, did, pds, &handle)) {
+    case MIG_LOCATE_OK:
+        return 0;
+    case MIG_LOCATE_BAD_DID:
+        return xrpc_fail(rq, 400, "InvalidRequest", "Not a valid DID: %s", ident);
+    case MIG_LOCATE_BAD_HANDLE:
+    case MIG_LOCATE_NO_HANDLE:
         return xrpc_fail(rq, 400, "HandleNotFound", "The handle %s does not resolve", ident);
-    }
-    struct did_doc doc;
-    if (resolver_resolve_atproto(res, did, true, &doc)) {
+    case MIG_LOCATE_NO_DID:
         return xrpc_fail(rq, 400, "DidNotFound", "The DID %s could not be resolved", did);
-    }
-    *pds = doc.pds_endpoint ? arena_strndup(rq->arena, doc.pds_endpoint, strlen(doc.pds_endpoint))
-                            : NULL;
-    did_doc_clear(&doc);
-    if (!*pds) {
+    case MIG_LOCATE_NO_PDS:
+    default:
         return xrpc_fail(rq, 400, "NoPds", "The DID document of %s names no PDS", did);
     }
-    return 0;
 }
 
 /* POST /xrpc/_migrate.createInbound {handle, password, from?, newHandle?, inviteCode?} */
@@ -169,7 +149,7 @@ int mig_admin_create_inbound(struct xrpc_req *rq)
 {
     const char *handle, *password, *from, *new_handle, *invite;
     int st;
-    if ((st = admin(rq)) || (st = mig_api_body(rq)) ||
+    if ((st = admin(rq)) || (st = web_json_body(rq, false)) ||
         (st = input_str(rq, "handle", true, &handle)) ||
         (st = input_str(rq, "password", true, &password)) ||
         (st = input_str(rq, "from", false, &from)) ||
@@ -232,7 +212,7 @@ static int admin_post(struct xrpc_req *rq, action_fn *fn)
 {
     int64_t id = 0;
     int st;
-    if ((st = admin(rq)) || (st = mig_api_body(rq)) || (st = id_param(rq, &id))) {
+    if ((st = admin(rq)) || (st = web_json_body(rq, false)) || (st = id_param(rq, &id))) {
         return st;
     }
     return fn(rq, id);

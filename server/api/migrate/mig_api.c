@@ -13,12 +13,11 @@
 #include <sodium.h>
 
 #include "api/account/account_ops.h"
-#include "api/common/app.h"
 #include "api/common/auth.h"
 #include "api/common/input.h"
 #include "api/migrate/mig_actions.h"
 #include "api/migrate/mig_api.h"
-#include "api/migrate/mig_http.h"
+#include "api/migrate/mig_signin.h"
 #include "api/migrate/mig_store.h"
 #include "config/config.h"
 #include "core/syntax.h"
@@ -27,35 +26,14 @@
 #include "web/csrf.h"
 #include "web/page.h"
 
-#define SIGN_IN_TIMEOUT_MS 20000
 #define PASSWORD_MAX_BYTES 1024
-
-static void json_free(void *p)
-{
-    json_decref(p);
-}
-
-int mig_api_body(struct xrpc_req *rq)
-{
-    if (rq->json) {
-        return 0;
-    }
-    json_t *j = rq->body.len ? json_loadb((const char *)rq->body.ptr, rq->body.len, 0, NULL) : NULL;
-    if (!json_is_object(j)) {
-        json_decref(j);
-        return xrpc_fail(rq, 400, "InvalidRequest", "The request body must be a JSON object");
-    }
-    rq->json = j;
-    arena_defer(rq->arena, json_free, j);
-    return 0;
-}
 
 /* A POST from a page: CSRF checked, body parsed. */
 static int page_post(struct xrpc_req *rq)
 {
     web_page_headers(rq);
     int st = web_csrf_require(rq, NULL);
-    return st ? st : mig_api_body(rq);
+    return st ? st : web_json_body(rq, false);
 }
 
 /* The job named by the request (id in the body or query) whose page token came with it. */
@@ -83,6 +61,28 @@ static int job_of(struct xrpc_req *rq, int64_t *id)
     return 0;
 }
 
+/* Where the account ident names lives (mig_locate). 0, or the error set in the page's words. */
+static int locate(struct xrpc_req *rq, const char *ident, char did[RESOLVER_DID_MAX], char **pds,
+                  char **handle)
+{
+    switch (mig_locate(rq->arena, ident, did, pds, handle)) {
+    case MIG_LOCATE_OK:
+        return 0;
+    case MIG_LOCATE_BAD_DID:
+        return xrpc_fail(rq, 400, "InvalidRequest", "That is not a valid DID");
+    case MIG_LOCATE_BAD_HANDLE:
+        return xrpc_fail(rq, 400, "InvalidHandle", "That is not a valid handle");
+    case MIG_LOCATE_NO_HANDLE:
+        return xrpc_fail(rq, 400, "HandleNotFound", "No account answers to %s. Check the spelling.",
+                         ident);
+    case MIG_LOCATE_NO_DID:
+        return xrpc_fail(rq, 400, "DidNotFound", "The identity %s could not be looked up", did);
+    case MIG_LOCATE_NO_PDS:
+    default:
+        return xrpc_fail(rq, 400, "NoPds", "This identity names no PDS");
+    }
+}
+
 /* POST /migrate/api/lookup {handle}: where the account lives now. */
 int mig_api_lookup(struct xrpc_req *rq)
 {
@@ -95,38 +95,12 @@ int mig_api_lookup(struct xrpc_req *rq)
         ident++;
     }
     char did[RESOLVER_DID_MAX];
-    struct resolver *res = app_get()->resolver;
-    if (strncmp(ident, "did:", 4) == 0) {
-        if (!syntax_did_valid(bytes_str(ident)) || strlen(ident) >= sizeof did) {
-            return xrpc_fail(rq, 400, "InvalidRequest", "That is not a valid DID");
-        }
-        snprintf(did, sizeof did, "%s", ident);
-    } else {
-        char *h = arena_strndup(rq->arena, ident, strlen(ident));
-        for (char *p = h; *p; p++) {
-            *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-        }
-        enum err e = resolver_resolve_handle(res, h, true, did);
-        if (e == ERR_INVALID) {
-            return xrpc_fail(rq, 400, "InvalidHandle", "That is not a valid handle");
-        }
-        if (e) {
-            return xrpc_fail(rq, 400, "HandleNotFound",
-                             "No account answers to %s. Check the spelling.", h);
-        }
+    char *pds, *handle;
+    if ((st = locate(rq, ident, did, &pds, &handle))) {
+        return st;
     }
-    struct did_doc doc;
-    if (resolver_resolve_atproto(res, did, true, &doc)) {
-        return xrpc_fail(rq, 400, "DidNotFound", "The identity %s could not be looked up", did);
-    }
-    if (!doc.pds_endpoint) {
-        did_doc_clear(&doc);
-        return xrpc_fail(rq, 400, "NoPds", "This identity names no PDS");
-    }
-    json_t *out =
-        json_pack("{s:s,s:s?,s:s,s:b}", "did", did, "handle", doc.handle, "pds", doc.pds_endpoint,
-                  "here", strcmp(doc.pds_endpoint, rq->cfg->public_url) == 0);
-    did_doc_clear(&doc);
+    json_t *out = json_pack("{s:s,s:s?,s:s,s:b}", "did", did, "handle", handle, "pds", pds, "here",
+                            strcmp(pds, rq->cfg->public_url) == 0);
     return xrpc_reply_json(rq, 200, out);
 }
 
@@ -145,86 +119,43 @@ static int reply_token(struct xrpc_req *rq, int64_t id)
     return xrpc_reply_json(rq, 200, out);
 }
 
-struct remote_session {
-    char *access, *refresh, *handle, *email; /* malloc'd; access/refresh are secrets */
-};
-
-static void remote_session_clear(struct remote_session *s)
-{
-    mig_secret_set(&s->access, NULL);
-    mig_secret_set(&s->refresh, NULL);
-    free(s->handle);
-    free(s->email);
-    memset(s, 0, sizeof *s);
-}
-
 /* createSession at the old host, for did. 0, or the error status set in the page's words. */
 static int sign_in_old(struct xrpc_req *rq, const char *url, const char *did, const char *password,
-                       const char *code, struct remote_session *out)
+                       const char *code, struct mig_remote_session *out)
 {
-    json_t *body = json_pack("{s:s,s:s,s:s*}", "identifier", did, "password", password,
-                             "authFactorToken", code && *code ? code : NULL);
-    char *text = json_dumps(body, JSON_COMPACT);
-    json_decref(body);
-    char *u = xprintf("%s/xrpc/com.atproto.server.createSession", url);
-    struct mig_http_req hr;
-    mig_http_req_init(&hr, "POST", u);
-    hr.content_type = "application/json";
-    hr.body = bytes_str(text ? text : "{}");
-    hr.timeout_ms = SIGN_IN_TIMEOUT_MS;
-    hr.ssrf_protect = !rq->cfg->disable_ssrf_protection;
-    struct mig_http_resp r;
-    mig_http_resp_init(&r);
     rq->log.action = "signing in at the old host";
-    enum err e = mig_http_do(&hr, &r);
+    enum mig_signin_result res =
+        mig_sign_in_old(url, did, password, code, !rq->cfg->disable_ssrf_protection, out);
     rq->log.action = NULL;
-    if (text) {
-        sodium_memzero(text, strlen(text));
-        free(text);
+    switch (res) {
+    case MIG_SIGNIN_OK:
+        return 0;
+    case MIG_SIGNIN_UNREACHABLE:
+        log_info(&rq->log, "old host %s unreachable: %s", url, out->why);
+        return xrpc_fail(rq, 502, "OldHostUnreachable",
+                         "%s did not answer. Check that it is up and try again.", url);
+    case MIG_SIGNIN_NEED_CODE:
+        return xrpc_fail(rq, 401, "AuthFactorTokenRequired",
+                         "%s has emailed you a sign-in code. Type it below.", url);
+    case MIG_SIGNIN_WRONG_PASSWORD:
+        return xrpc_fail(rq, 401, "WrongPassword",
+                         "%s did not accept this password%s. Check it and try again.", url,
+                         code && *code ? " and code" : "");
+    case MIG_SIGNIN_REFUSED:
+        return xrpc_fail(rq, 400, out->error, "%s refused the sign-in: %s", url,
+                         out->message[0] ? out->message : out->error);
+    case MIG_SIGNIN_WRONG_ACCOUNT:
+        return xrpc_fail(rq, 400, "WrongAccount", "%s signed in another account.", url);
+    case MIG_SIGNIN_BAD_ANSWER:
+    default:
+        return xrpc_fail(rq, 502, "BadAnswer",
+                         "%s answered the sign-in with something that is not a session.", url);
     }
-    free(u);
-    int st = 0;
-    json_t *j =
-        !e && r.status == 200 ? json_loadb((const char *)r.body.ptr, r.body.len, 0, NULL) : NULL;
-    const char *a = json_string_value(json_object_get(j, "accessJwt"));
-    const char *f = json_string_value(json_object_get(j, "refreshJwt"));
-    const char *sd = json_string_value(json_object_get(j, "did"));
-    if (e) {
-        log_info(&rq->log, "old host %s unreachable: %s", url, r.why);
-        st = xrpc_fail(rq, 502, "OldHostUnreachable",
-                       "%s did not answer. Check that it is up and try again.", url);
-    } else if (r.status == 401 && strcmp(r.error, "AuthFactorTokenRequired") == 0) {
-        st = xrpc_fail(rq, 401, "AuthFactorTokenRequired",
-                       "%s has emailed you a sign-in code. Type it below.", url);
-    } else if (r.status == 401) {
-        st = xrpc_fail(rq, 401, "WrongPassword",
-                       "%s did not accept this password%s. Check it and try again.", url,
-                       code && *code ? " and code" : "");
-    } else if (r.status >= 400 && r.status < 500 && r.error[0]) {
-        st = xrpc_fail(rq, 400, r.error, "%s refused the sign-in: %s", url,
-                       r.message[0] ? r.message : r.error);
-    } else if (r.status != 200 || !a || !f || !sd) {
-        st = xrpc_fail(rq, 502, "BadAnswer",
-                       "%s answered the sign-in with something that is not a session.", url);
-    } else if (strcmp(sd, did) != 0) {
-        st = xrpc_fail(rq, 400, "WrongAccount", "%s signed in another account.", url);
-    } else {
-        mig_secret_set(&out->access, a);
-        mig_secret_set(&out->refresh, f);
-        const char *h = json_string_value(json_object_get(j, "handle"));
-        const char *em = json_string_value(json_object_get(j, "email"));
-        out->handle = h ? xstrndup(h, strlen(h)) : NULL;
-        out->email = em ? xstrndup(em, strlen(em)) : NULL;
-    }
-    json_decref(j);
-    sodium_memzero(r.body.ptr, r.body.cap);
-    mig_http_resp_clear(&r);
-    return st;
 }
 
 /* An existing open job of did gets the new session; a job that stopped because its session
  * expired goes on. */
-static int resume_in(struct xrpc_req *rq, int64_t id, const struct remote_session *s,
+static int resume_in(struct xrpc_req *rq, int64_t id, const struct mig_remote_session *s,
                      const char *password)
 {
     struct mig_job j;
@@ -276,23 +207,16 @@ int mig_api_in_start(struct xrpc_req *rq)
         return st;
     }
     rq->log.did = did;
-    struct did_doc doc;
-    if (resolver_resolve_atproto(app_get()->resolver, did, true, &doc)) {
-        return xrpc_fail(rq, 400, "DidNotFound", "The identity %s could not be looked up", did);
-    }
-    char *url = doc.pds_endpoint
-                    ? arena_strndup(rq->arena, doc.pds_endpoint, strlen(doc.pds_endpoint))
-                    : NULL;
-    did_doc_clear(&doc);
-    if (!url) {
-        return xrpc_fail(rq, 400, "NoPds", "This identity names no PDS");
+    char checked[RESOLVER_DID_MAX], *url, *handle;
+    if ((st = locate(rq, did, checked, &url, &handle))) {
+        return st;
     }
     int64_t open_id = 0;
     bool open = mig_store_find(rq->db, did, true, &open_id) == ERR_OK;
     if (strcmp(url, rq->cfg->public_url) == 0 && !open) {
         return xrpc_fail(rq, 400, "AlreadyHere", "This account is already hosted here");
     }
-    struct remote_session s = {0};
+    struct mig_remote_session s = {0};
     struct mig_job j;
     mig_job_init(&j);
     if (open) {
@@ -339,7 +263,7 @@ int mig_api_in_start(struct xrpc_req *rq)
         st = reply_token(rq, id);
     }
 out:
-    remote_session_clear(&s);
+    mig_remote_session_clear(&s);
     mig_job_clear(&j);
     return st;
 }
@@ -353,7 +277,7 @@ int mig_api_out_start(struct xrpc_req *rq)
     const char *url, *email, *password;
     int st;
     if ((st = web_csrf_require(rq, NULL)) || (st = auth_access(rq, AUTH_FULL, &a)) ||
-        (st = mig_api_body(rq)) || (st = input_str(rq, "url", true, &url)) ||
+        (st = web_json_body(rq, false)) || (st = input_str(rq, "url", true, &url)) ||
         (st = input_str(rq, "email", false, &email)) ||
         (st = input_str(rq, "password", true, &password))) {
         return st;

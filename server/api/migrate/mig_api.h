@@ -5,10 +5,6 @@
 
 #include "http/xrpc.h"
 
-/* Parses a plain-path route's JSON body into rq->json (path routes get no parsing). 0, or
- * 400 set. */
-int mig_api_body(struct xrpc_req *rq);
-
 int mig_page_in(struct xrpc_req *rq);  /* GET /migrate */
 int mig_page_out(struct xrpc_req *rq); /* GET /migrate/out */
 

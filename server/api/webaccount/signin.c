@@ -44,10 +44,9 @@ int webaccount_begin(struct xrpc_req *rq, json_t **body, const char **did)
 /* POST /account/sign-in {identifier, password, code?} */
 int api_web_sign_in(struct xrpc_req *rq)
 {
-    web_page_headers(rq);
     json_t *in;
-    int st;
-    if ((st = web_csrf_require(rq, NULL)) || (st = web_read_json(rq, &in))) {
+    int st = web_page_post(rq, &in);
+    if (st) {
         return st;
     }
     const char *identifier = json_string_value(json_object_get(in, "identifier"));
@@ -115,10 +114,9 @@ int api_web_sign_in(struct xrpc_req *rq)
 /* POST /account/sign-out {did} */
 int api_web_sign_out(struct xrpc_req *rq)
 {
-    web_page_headers(rq);
     json_t *in;
-    int st;
-    if ((st = web_csrf_require(rq, NULL)) || (st = web_read_json(rq, &in))) {
+    int st = web_page_post(rq, &in);
+    if (st) {
         return st;
     }
     const char *did = json_string_value(json_object_get(in, "did"));
