@@ -3,6 +3,8 @@
 #include "unit/test.h"
 
 #include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
 
 #include "core/dagcbor.h"
 #include "db/migrate.h"
@@ -45,6 +47,8 @@ static struct bytes record(struct arena *a, const char *text)
 }
 
 /* One write with retries on lost races, as the endpoint does. */
+static _Thread_local unsigned backoff_seed = 1;
+
 static enum err write_one(struct db *db, struct blockcache *cache, struct repo_write *w, size_t n,
                           int *races)
 {
@@ -79,6 +83,11 @@ static enum err write_one(struct db *db, struct blockcache *cache, struct repo_w
             return e;
         }
         (*races)++;
+        /* back off as the server's write path does (api/repo/write.c): without it a writer
+         * slowed by a loaded machine can lose every round to the others */
+        struct timespec ts = {
+            0, (long)(rand_r(&backoff_seed) % (1000 << (attempt < 6 ? attempt : 6))) * 1000};
+        nanosleep(&ts, NULL);
     }
     return ERR_CONFLICT;
 }
@@ -243,6 +252,7 @@ static void *writer(void *p)
     struct arena a;
     arena_init(&a);
     arg->result = ERR_OK;
+    backoff_seed = (unsigned)arg->id * 7919u + 1u; /* each writer its own back-off */
     for (int i = 0; i < WRITES_PER_WRITER && !arg->result; i++) {
         char rkey[16], text[32];
         snprintf(rkey, sizeof(rkey), "3kzfcijp%d%04d", arg->id, i);

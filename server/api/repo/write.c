@@ -3,6 +3,7 @@
  * the MST nodes it touches, mostly from the block cache) and writes it with one statement
  * that swaps the root only if no one else moved it; a lost race recomputes. So a write is
  * two round trips and one transaction, and nothing is visible until it commits. */
+#include <sodium.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -20,7 +21,7 @@
 #include "http/hostbudget.h"
 #include "http/ratelimit.h"
 
-#define WRITE_RETRIES_MAX 8 /* lost races before giving up: only a hot repository loses many */
+#define WRITE_RETRIES_MAX 16 /* lost races before giving up: only a hot repository loses many */
 
 /* The account row and repository head, read without a lock (see repo_store_apply). */
 static int load_head(struct xrpc_req *rq, const char *did, struct repo_head *head,
@@ -84,6 +85,16 @@ static const char *cid_str(struct xrpc_req *rq, const struct cid *c)
     return s;
 }
 
+/* After a lost race, wait a random 0 to 2^attempt ms (at most 64): writers that lost to each
+ * other would otherwise start again together and a slow one could lose every round. */
+static void race_backoff(int attempt)
+{
+    uint32_t cap_us = 1000u << (attempt < 6 ? attempt : 6);
+    uint32_t us = randombytes_uniform(cap_us);
+    struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)us * 1000};
+    nanosleep(&ts, NULL);
+}
+
 /* Applies writes for did; on success c holds the commit (c->empty when nothing changed). */
 static int run_writes(struct xrpc_req *rq, const char *did, struct repo_write *writes, size_t n,
                       const char *swap_commit, struct repo_commit *c)
@@ -119,7 +130,8 @@ static int run_writes(struct xrpc_req *rq, const char *did, struct repo_write *w
                                        now_ms, c, &failed);
         sigkey_clear(&key);
         if (e == ERR_MISSING) {
-            continue; /* a concurrent commit collected a node we read: start again */
+            race_backoff(attempt); /* a concurrent commit collected a node we read */
+            continue;
         }
         if (e) {
             struct repo_write *w = &writes[failed < n ? failed : 0];
@@ -153,6 +165,7 @@ static int run_writes(struct xrpc_req *rq, const char *did, struct repo_write *w
             hostbudget_done(rq); /* the commit's event was emitted: keep it counted */
             return 0;
         }
+        race_backoff(attempt);
     }
     log_warn(&rq->log, "write to %s lost %d races in a row", did, WRITE_RETRIES_MAX);
     return xrpc_fail(rq, 409, "InvalidRequest", "The repository is busy: try again");
