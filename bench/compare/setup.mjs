@@ -21,8 +21,13 @@ async function xrpc(nsid, body, jwt) {
     });
     const text = await res.text();
     if (res.ok) return JSON.parse(text);
-    if (attempt >= 3) throw new Error(`${nsid}: ${res.status} ${text}`);
-    await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
+    // a busy server (503, 429) says when to come back: wait as long as it asks, as a real
+    // client does; anything else is retried briefly and then reported
+    const busy = res.status === 503 || res.status === 429;
+    if (attempt >= (busy ? 30 : 3)) throw new Error(`${nsid}: ${res.status} ${text}`);
+    const after = Number(res.headers.get('retry-after'));
+    const waitMs = busy && after > 0 ? after * 1000 : 200 * (attempt + 1);
+    await new Promise((r) => setTimeout(r, waitMs));
   }
 }
 
