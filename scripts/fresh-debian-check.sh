@@ -31,7 +31,7 @@ if [[ "${1:-}" == --in-root ]]; then
     bash scripts/deps.sh test
     bash scripts/setup-node.sh >/dev/null
     # the README: the snippet in a directory of its own, @atproto/api installed there with
-    # Debian's npm running under Node 22
+    # the npm that setup-node.sh put beside Node 22
     mkdir -p /root/hello
     sed -n '/^```js$/,/^```$/p' README.md | sed '1d;$d' >/root/hello/hello.mjs
     [[ -s /root/hello/hello.mjs ]] || {
