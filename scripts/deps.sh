@@ -10,10 +10,10 @@ build_pkgs=(build-essential cmake pkg-config clang libjansson-dev libsodium-dev
 # check, clang's sanitizer and libFuzzer runtimes (clang's headers only recommend them, so
 # --no-install-recommends leaves them out), for the deployment tests curl (the image's
 # HEALTHCHECK), python3-yaml (compose.yaml), systemd (systemd-analyze on the unit) and
-# openssl (test certificates), python3 for the dependency check, and Chromium (with a font,
-# for readable screenshots) for the web pages
+# openssl (test certificates), haproxy (the several-processes test), python3 for the
+# dependency check, and Chromium (with a font, for readable screenshots) for the web pages
 test_pkgs=(npm python3-aiosmtpd dnsmasq-base clang-format libclang-rt-dev curl python3-yaml
-  systemd openssl python3 chromium fonts-dejavu-core)
+  systemd openssl python3 chromium fonts-dejavu-core haproxy)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = test ]; then
