@@ -87,6 +87,11 @@ if [[ ! -f "$npm_dir/bin/npm-cli.js" ]]; then
 fi
 npm_cli="$node_dir/bin/npm"
 export PATH="$node_dir/bin:$PATH"
+# that npm's global config would be under .tools: keep the machine's (Debian's /etc/npmrc,
+# where a proxy or a local CA is set) as the machine's npm used it
+if [[ -f /etc/npmrc && -z "${npm_config_globalconfig:-}" ]]; then
+  export npm_config_globalconfig=/etc/npmrc
+fi
 export npm_config_nodedir="$node_dir"
 export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
 
