@@ -63,6 +63,8 @@ struct config {
     /* Storage */
     char *data_dir;                       /* PDS_DATA_DIRECTORY */
     char *database_url;                   /* PDS_DATABASE_URL; NULL = private cluster in data_dir */
+    char *database_replica_urls;          /* PDS_DATABASE_REPLICA_URLS; NULL = none */
+    int64_t database_replica_max_lag_ms;  /* PDS_DATABASE_REPLICA_MAX_LAG */
     char *blobstore_disk;                 /* PDS_BLOBSTORE_DISK_LOCATION */
     char *blobstore_disk_tmp;             /* PDS_BLOBSTORE_DISK_TMP_LOCATION */
     char *blobstore_s3_bucket;            /* PDS_BLOBSTORE_S3_BUCKET, or NULL (disk store) */

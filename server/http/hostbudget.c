@@ -381,7 +381,7 @@ static int admit(struct xrpc_req *rq, const char *did)
         atomic_fetch_sub(&hb.pool, 1); /* may go below zero: the tick settles it */
         return 0;
     }
-    wait = take_event(rq->db ? rq->db : db_thread());
+    wait = take_event(db_thread()); /* the primary: rq->db may be a replica (db/replica.h) */
     if (wait == 0) {
         return 0;
     }

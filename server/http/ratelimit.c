@@ -630,7 +630,7 @@ static bool check_group(struct xrpc_req *rq, const struct group_rt *g, const cha
         refused = refused || t->refused;
     }
     if (!refused) {
-        lease_and_take(rq->db ? rq->db : db_thread(), v, n, key, points);
+        lease_and_take(db_thread(), v, n, key, points); /* the primary, never a replica */
     }
     /* the status sent: the refusing limit, else the one with the fewest points left */
     const struct verdict *tight = NULL;

@@ -20,6 +20,8 @@ enum route_flag {
     ROUTE_ON_HEAD = 1 << 2,  /* on_body is first called with no bytes (NULL, 0) once the head
                                 is in, before any body is read: it can refuse from the
                                 headers (auth, a declared length over a configured limit) */
+    ROUTE_REPLICA = 1 << 3,  /* a public read a fresh replica may serve (db/replica.h) when
+                                the request has no Authorization and no atproto-repo-rev */
 };
 
 /* Body chunk callback of a streaming route: called for each chunk as it arrives (before the

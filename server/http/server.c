@@ -39,6 +39,7 @@
 #include "http/router.h"
 #include "http/xrpc.h"
 #include "http/xrpc_error.h"
+#include "db/replica.h"
 #include "config/config.h"
 
 #define STREAM_BLOCK_BYTES (64 << 10) /* chunk size asked of streaming responses */
@@ -584,6 +585,29 @@ static bool admit_on_body(struct req_state *st)
     return !ratelimit_on_input(&st->rq);
 }
 
+/* Forgets a response a handler set (its body and stream), keeping the first keep headers:
+ * those set before the handler ran. */
+static void reset_response(struct xrpc_req *rq, size_t keep)
+{
+    struct xrpc_resp *r = &rq->resp;
+    if (r->stream_free && r->stream_ctx) {
+        r->stream_free(r->stream_ctx);
+    }
+    if (r->body_malloced) {
+        free((void *)r->body);
+    }
+    r->status = 0;
+    r->content_type = NULL;
+    r->body = NULL;
+    r->body_len = 0;
+    r->body_malloced = false;
+    r->stream = NULL;
+    r->stream_ctx = NULL;
+    r->stream_free = NULL;
+    r->stream_size = -1;
+    r->n_headers = keep < r->n_headers ? keep : r->n_headers;
+}
+
 static void run_handler(struct req_state *st)
 {
     struct xrpc_req *rq = &st->rq;
@@ -606,7 +630,27 @@ static void run_handler(struct req_state *st)
     if (!admit_on_body(st)) {
         return;
     }
+    struct db *replica = NULL;
+    if ((rq->route->flags & ROUTE_REPLICA) && !xrpc_header(rq, "authorization") &&
+        !xrpc_header(rq, "atproto-repo-rev") && (replica = replica_thread())) {
+        rq->db = replica; /* read-your-writes: a caller who wrote is signed in, or names the rev */
+    }
+    size_t headers_before = rq->resp.n_headers;
     int status = rq->route->handler(rq);
+    if (replica) {
+        rq->db = db_thread(); /* what runs after the handler (limits, logs) uses the primary */
+        if (rq->resp.status >= 500 && !rq->resp.upgrade) {
+            /* the replica failed under this read (stopped, or dropped the connection): the
+             * client gets the primary's answer, and the thread leaves the replica alone
+             * until the checker finds it fresh again */
+            log_warn(&rq->log, "a read from a replica failed; answered from the primary");
+            replica_thread_failed();
+            reset_response(rq, headers_before);
+            status = rq->route->handler(rq);
+        } else {
+            replica_count_served();
+        }
+    }
     if (rq->resp.status == 0) {
         log_error(&rq->log, "handler returned %d without a response", status);
         xrpc_fail(rq, 500, NULL, NULL);

@@ -27,6 +27,7 @@
 #include "oauth/oauth.h"
 #include "main/commands.h"
 #include "config/config.h"
+#include "db/replica.h"
 
 #define DB_START_WAIT_MS 30000 /* an external database that is still starting up */
 
@@ -168,6 +169,11 @@ int cmd_serve(int argc, char **argv)
         goto out;
     }
     db_thread_set_url(url);
+    if (replica_start(url, cfg.database_replica_urls, cfg.database_replica_max_lag_ms) != ERR_OK) {
+        log_error(NULL, "configuration: PDS_DATABASE_REPLICA_URLS names more than %d replicas",
+                  REPLICA_MAX);
+        goto out;
+    }
     if (app_init(&cfg, why, sizeof why) != ERR_OK) {
         log_error(NULL, "%s", why);
         goto out;
@@ -211,6 +217,7 @@ out:
     migrate_stop();            /* jobs give their leases back while HTTP still answers */
     sync_subscribe_shutdown(); /* subscribers closed before the HTTP server stops */
     http_server_stop(http);
+    replica_stop();
     relay_standing_stop(standing);
     limits_stop();
     blobsvc_stop();
