@@ -87,10 +87,12 @@ if [[ ! -f "$npm_dir/bin/npm-cli.js" ]]; then
 fi
 npm_cli="$node_dir/bin/npm"
 export PATH="$node_dir/bin:$PATH"
-# that npm's global config would be under .tools: keep the machine's (Debian's /etc/npmrc,
-# where a proxy or a local CA is set) as the machine's npm used it
-if [[ -f /etc/npmrc && -z "${npm_config_globalconfig:-}" ]]; then
-  export npm_config_globalconfig=/etc/npmrc
+# that npm's global config is <prefix>/etc/npmrc, under .tools: make it the machine's
+# (Debian's /etc/npmrc, where a proxy or a local CA is set), so that npm, run by these
+# scripts or by hand as the README says, connects as the machine's npm did
+if [[ -f /etc/npmrc && ! -e "$node_dir/etc/npmrc" ]]; then
+  mkdir -p "$node_dir/etc"
+  ln -s /etc/npmrc "$node_dir/etc/npmrc"
 fi
 export npm_config_nodedir="$node_dir"
 export npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
