@@ -189,3 +189,20 @@ void blockcache_put(struct blockcache *c, const struct cid *cid, struct bytes da
     }
     pthread_mutex_unlock(&s->lock);
 }
+
+void blockcache_drop(struct blockcache *c, const struct cid *cid)
+{
+    size_t h = hash_of(cid);
+    struct shard *s = shard_of(c, h);
+    pthread_mutex_lock(&s->lock);
+    struct entry **slot = slot_of(s, cid, h);
+    struct entry *e = *slot;
+    if (e) {
+        *slot = e->hnext;
+        lru_unlink(s, e);
+        s->count--;
+        s->bytes -= e->len + sizeof(*e);
+    }
+    pthread_mutex_unlock(&s->lock);
+    free(e);
+}

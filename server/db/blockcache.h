@@ -17,5 +17,7 @@ void blockcache_free(struct blockcache *c);
 bool blockcache_get(struct blockcache *c, const struct cid *cid, struct arena *a,
                     struct bytes *out);
 void blockcache_put(struct blockcache *c, const struct cid *cid, struct bytes data);
+/* Forgets the block, if cached: it is garbage, so keeping it only pushes out live ones. */
+void blockcache_drop(struct blockcache *c, const struct cid *cid);
 
 #endif

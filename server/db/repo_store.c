@@ -171,6 +171,38 @@ static enum err blob_arrays(const struct repo_head *head, const struct repo_writ
     return e;
 }
 
+/* After a commit: the cache takes the new MST nodes, which are what the next write on this
+ * repository reads first, and forgets the nodes the commit made garbage. Record values and
+ * the commit block are left out: the write path never reads them back, and caching them
+ * filled the cache with blocks nobody asked for (the nodes replaced by each write, too,
+ * stayed until evicted). A block left out is read from the database when it is wanted. */
+static void cache_commit(struct blockcache *cache, const struct repo_commit *c,
+                         const struct repo_write *writes, size_t n)
+{
+    size_t nb = c->blocks.len;
+    bool *skip = xcalloc(nb + 1, sizeof(*skip));
+    const struct blockmap_entry *be = blockmap_get(&c->blocks, &c->commit);
+    if (be) {
+        skip[be - c->blocks.entries] = true;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!writes[i].noop && writes[i].action != REPO_DELETE &&
+            (be = blockmap_get(&c->blocks, &writes[i].cid))) {
+            skip[be - c->blocks.entries] = true;
+        }
+    }
+    for (size_t i = 0; i < nb; i++) {
+        if (!skip[i]) {
+            const struct blockmap_entry *b = &c->blocks.entries[i];
+            blockcache_put(cache, &b->cid, bytes_of(b->data, b->len));
+        }
+    }
+    free(skip);
+    for (size_t i = 0; i < c->nremoved; i++) {
+        blockcache_drop(cache, &c->removed[i]);
+    }
+}
+
 enum err repo_store_apply(struct db *db, const struct repo_head *head, const struct repo_commit *c,
                           const struct repo_write *writes, size_t n, struct blockcache *cache,
                           bool *raced)
@@ -257,10 +289,7 @@ enum err repo_store_apply(struct db *db, const struct repo_head *head, const str
         metrics_add(bytes, sum);
     }
     if (!*raced && cache) {
-        /* the new MST nodes are what the next write on this repository reads first */
-        for (size_t i = 0; i < nb; i++) {
-            blockcache_put(cache, &c->blocks.entries[i].cid, datas[i]);
-        }
+        cache_commit(cache, c, writes, n);
     }
 out:
     for (int i = 0; i < A_COUNT; i++) {

@@ -152,6 +152,26 @@ static void test_repo_store_writes_index_and_gc(void)
     }
     CHECK_EQ(count(&db, "SELECT count(*) FROM record"), 40);
     CHECK(blocks_exact(&db));
+    /* the cache holds the live tree's nodes, not the commit, the records or replaced nodes */
+    struct repo_head before, after;
+    CHECK(repo_store_head(&db, DID, &before) == ERR_OK);
+    {
+        snprintf(rkey, sizeof(rkey), "3jzfcijpj2z%02d", 40);
+        struct repo_write w = {.action = REPO_CREATE,
+                               .collection = BYTES_LIT("app.bsky.feed.post"),
+                               .rkey = bytes_of(arena_strndup(&a, rkey, 13), 13),
+                               .record = record(&a, "post 40")};
+        CHECK(write_one(&db, cache, &w, 1, &races) == ERR_OK);
+        CHECK(repo_store_head(&db, DID, &after) == ERR_OK);
+        struct bytes got;
+        CHECK(blockcache_get(cache, &after.data, &a, &got));
+        CHECK(!blockcache_get(cache, &after.commit, &a, &got));
+        CHECK(!blockcache_get(cache, &w.cid, &a, &got));
+        CHECK(!blockcache_get(cache, &before.data, &a, &got)); /* the old root is garbage */
+        struct repo_write undo = {
+            .action = REPO_DELETE, .collection = BYTES_LIT("app.bsky.feed.post"), .rkey = w.rkey};
+        CHECK(write_one(&db, cache, &undo, 1, &races) == ERR_OK);
+    }
     /* two records with the same content: deleting one keeps the shared block */
     struct repo_write same[2] = {
         {.action = REPO_UPDATE,
@@ -173,7 +193,8 @@ static void test_repo_store_writes_index_and_gc(void)
     CHECK_EQ(count(&db, "SELECT count(*) FROM record WHERE rkey = '3jzfcijpj2z01'"), 1);
     CHECK(blocks_exact(&db));
     /* one outbox event per commit, none numbered yet */
-    CHECK_EQ(count(&db, "SELECT count(*) FROM repo_seq WHERE event_type = 'commit'"), 1 + 40 + 2);
+    CHECK_EQ(count(&db, "SELECT count(*) FROM repo_seq WHERE event_type = 'commit'"),
+             1 + 40 + 2 + 2);
     CHECK_EQ(count(&db, "SELECT count(*) FROM repo_seq WHERE seq IS NOT NULL"), 0);
     CHECK_EQ(races, 0);
     blockcache_free(cache);
