@@ -80,6 +80,7 @@ note node "$("$node" --version)"
 note sqlite "$(cd "$ref_dir" && "$node" -e "const D=require('better-sqlite3');console.log(new D(':memory:').prepare('select sqlite_version()').pluck().get())") (better-sqlite3 $(sed -n 's/.*"version": "\(.*\)".*/\1/p' "$ref_dir/node_modules/better-sqlite3/package.json"))"
 note mode "$mode: $ROUNDS rounds of $SECS s; firehose $FH_RATE writes/s target for $FH_SECS s"
 note repo_records "$REPO_RECORDS"
+note secs "$SECS"
 
 # --- start both ------------------------------------------------------------------------
 plc_port=$((20000 + RANDOM % 5000))
