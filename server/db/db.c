@@ -425,6 +425,12 @@ void db_rollback(struct db *db)
     }
 }
 
+bool db_reusable(const struct db *db)
+{
+    return db->_conn && PQstatus(db->_conn) == CONNECTION_OK && !db->_in_tx &&
+           PQtransactionStatus(db->_conn) == PQTRANS_IDLE;
+}
+
 bool db_in_tx(const struct db *db)
 {
     return db->_in_tx;

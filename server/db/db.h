@@ -111,6 +111,9 @@ enum err db_begin(struct db *db) MUST_CHECK;
 enum err db_commit(struct db *db) MUST_CHECK;
 void db_rollback(struct db *db);
 bool db_in_tx(const struct db *db);
+/* Connected, healthy and outside any transaction, its own or one begun with a raw BEGIN:
+ * fit to be handed to another request (db/spare.h). */
+bool db_reusable(const struct db *db);
 
 /* SQLSTATE of the last failed statement ("40001", "23505"...), "" after success. */
 const char *db_sqlstate(const struct db *db);

@@ -6,6 +6,7 @@
 #include <pthread.h>
 
 #include "db/log.h"
+#include "db/spare.h"
 #include "pg_test.h"
 #include "unit/test.h"
 
@@ -196,6 +197,47 @@ static void test_db_thread_handles_are_per_thread(void)
     /* the handles were freed at thread exit: only identity within a thread is checked */
 }
 
+static int64_t backend_pid(struct db *db)
+{
+    PGresult *r;
+    if (db_query(db, "SELECT pg_backend_pid()", NULL, &r)) {
+        return -1;
+    }
+    int64_t pid = db_col_i64(r, 0, 0);
+    PQclear(r);
+    return pid;
+}
+
+/* Spare connections: one given back idle is taken again (same backend); one left in a
+ * transaction, or to another URL, is not; close_all empties the pool. */
+static void test_db_spare_connections_are_reused_only_when_idle(void)
+{
+    struct db a, b;
+    bool spare;
+    db_spare_take(&a, url, &spare);
+    CHECK(!spare);
+    int64_t pid = backend_pid(&a);
+    CHECK(pid > 0);
+    db_spare_give(&a);
+    db_spare_take(&b, url, &spare);
+    CHECK(spare);
+    CHECK_EQ(backend_pid(&b), pid);
+    CHECK_EQ(db_exec(&b, "BEGIN", NULL, NULL), ERR_OK); /* a raw BEGIN, as getRepo's */
+    CHECK(!db_reusable(&b));
+    db_spare_give(&b); /* closed, not kept */
+    db_spare_take(&a, url, &spare);
+    CHECK(!spare);
+    CHECK(backend_pid(&a) != pid);
+    db_spare_give(&a);
+    db_spare_take(&b, "postgresql:///other?host=/nonexistent-socket-dir", &spare);
+    CHECK(!spare);
+    db_clear(&b);
+    db_spare_close_all();
+    db_spare_take(&a, url, &spare);
+    CHECK(!spare);
+    db_clear(&a);
+}
+
 int main(void)
 {
     pgtest_connect_admin();
@@ -208,6 +250,7 @@ int main(void)
     RUN(test_db_query_in_frees_with_the_arena);
     RUN(test_db_connect_wait_gives_up_on_a_dead_server);
     RUN(test_db_thread_handles_are_per_thread);
+    RUN(test_db_spare_connections_are_reused_only_when_idle);
     pgtest_drop_db(db_name);
     free(url);
     pgtest_disconnect_admin();

@@ -13,6 +13,7 @@
 #include "api/common/lexicons.h"
 #include "core/lexicon.h"
 #include "db/log.h"
+#include "db/spare.h"
 #include "identity/resolver.h"
 #include "config/config.h"
 
@@ -103,6 +104,7 @@ void app_clear(void)
         return;
     }
     blockcache_free(the_app.blocks);
+    db_spare_close_all();
     lexicon_catalog_free(the_app.lexicons);
     sigkey_clear(&the_app.rotation_key);
     sodium_memzero(the_app.seal_key, sizeof(the_app.seal_key));

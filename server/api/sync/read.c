@@ -7,6 +7,7 @@
 #include "api/common/repo_common.h"
 #include "core/syntax.h"
 #include "db/repo_store.h"
+#include "db/spare.h"
 #include "repo/car.h"
 #include "repo/mst.h"
 
@@ -22,12 +23,24 @@
  * writes that commit meanwhile (and their garbage collection) cannot tear the CAR, and
  * the worker's own connection stays free for the requests it interleaves with ours. */
 struct repo_stream {
-    struct db db;
+    struct db db;       /* a spare connection (db/spare.h), given back when the stream ends */
+    bool open;          /* the snapshot's transaction is still open */
     struct buf pending; /* encoded CAR bytes not yet handed to the server */
     size_t sent;        /* of pending */
     bool finished;      /* no more rows */
     bool failed;
 };
+
+/* Ends the read-only snapshot (closing its cursor), so the connection can serve again. */
+static void end_snapshot(struct repo_stream *s)
+{
+    if (s->open) {
+        s->open = false;
+        /* a failure is logged, and db_spare_give closes a connection left in a transaction */
+        enum err e = db_exec(&s->db, "COMMIT", NULL, NULL);
+        (void)e;
+    }
+}
 
 static enum err stream_rows(struct repo_stream *s)
 {
@@ -50,7 +63,7 @@ static enum err stream_rows(struct repo_stream *s)
     PQclear(r);
     if (rows == 0) {
         s->finished = true;
-        db_rollback(&s->db);
+        end_snapshot(s);
     }
     return e;
 }
@@ -79,8 +92,8 @@ static ssize_t repo_stream_read(void *ctx, uint64_t pos, uint8_t *out, size_t ma
 static void repo_stream_free(void *ctx)
 {
     struct repo_stream *s = ctx;
-    db_rollback(&s->db);
-    db_clear(&s->db);
+    end_snapshot(s);
+    db_spare_give(&s->db);
     buf_clear(&s->pending);
     free(s);
 }
@@ -105,7 +118,8 @@ static int whole_repo(struct xrpc_req *rq, enum api_read how)
         return st;
     }
     struct repo_stream *s = xcalloc(1, sizeof(*s));
-    db_init(&s->db, db_url(rq->db));
+    bool from_spare;
+    db_spare_take(&s->db, db_url(rq->db), &from_spare);
     buf_init(&s->pending, BUF_MAX_HUGE);
     struct db_params p;
     db_params_init(&p);
@@ -113,7 +127,14 @@ static int whole_repo(struct xrpc_req *rq, enum api_read how)
     db_param_text(&p, since);
     PGresult *r = NULL;
     struct cid root;
-    enum err e = db_exec(&s->db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", NULL, NULL);
+    static const char begin[] = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+    enum err e = db_exec(&s->db, begin, NULL, NULL);
+    if (e && from_spare) { /* the kept connection was closed meanwhile: a new one */
+        db_clear(&s->db);
+        db_init(&s->db, db_url(rq->db));
+        e = db_exec(&s->db, begin, NULL, NULL);
+    }
+    s->open = !e;
     if (!e) {
         struct db_params p1;
         db_params_init(&p1);
