@@ -127,12 +127,17 @@ static int whole_repo(struct xrpc_req *rq, enum api_read how)
     db_param_text(&p, since);
     PGresult *r = NULL;
     struct cid root;
-    static const char begin[] = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
-    enum err e = db_exec(&s->db, begin, NULL, NULL);
+    /* The cursor is read to its end, so it is planned for all its rows: planned for the first
+     * tenth (the default cursor_tuple_fraction) it became a sequential scan of every
+     * account's blocks once a repository held a few percent of them (5% of 262,585 blocks:
+     * 60-90 ms instead of the bitmap scan's few). */
+    static const char begin[] = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;"
+                                " SET LOCAL cursor_tuple_fraction = 1";
+    enum err e = db_exec_script(&s->db, begin);
     if (e && from_spare) { /* the kept connection was closed meanwhile: a new one */
         db_clear(&s->db);
         db_init(&s->db, db_url(rq->db));
-        e = db_exec(&s->db, begin, NULL, NULL);
+        e = db_exec_script(&s->db, begin);
     }
     s->open = !e;
     if (!e) {
