@@ -42,7 +42,7 @@ def ratio(ours, ref, higher_is_better):
     if ours is None or ref is None or ours == 0 or ref == 0:
         return "-"
     r = ours / ref if higher_is_better else ref / ours
-    return f"{r:.1f}×"
+    return f"{r:.1f}×" if r >= 1 else f"{r:.2g}×"  # 0.03×, not 0.0×
 
 
 rows = []
