@@ -109,6 +109,18 @@ static void lru_push(struct shard *s, struct entry *e)
     }
 }
 
+/* Takes the entry at *slot (non-empty) out of the table, the LRU list and the shard's
+ * totals; the caller frees it. Caller holds the shard's lock. */
+static struct entry *shard_remove(struct shard *s, struct entry **slot)
+{
+    struct entry *e = *slot;
+    *slot = e->hnext;
+    lru_unlink(s, e);
+    s->count--;
+    s->bytes -= e->len + sizeof(*e);
+    return e;
+}
+
 static void grow(struct shard *s)
 {
     size_t n = s->nbuckets * 2;
@@ -176,13 +188,7 @@ void blockcache_put(struct blockcache *c, const struct cid *cid, struct bytes da
     s->count++;
     s->bytes += data.len + sizeof(*e);
     while (s->bytes > s->max_bytes && s->tail && s->tail != e) {
-        struct entry *old = s->tail;
-        lru_unlink(s, old);
-        struct entry **p = slot_of(s, &old->cid, hash_of(&old->cid));
-        *p = old->hnext;
-        s->count--;
-        s->bytes -= old->len + sizeof(*old);
-        free(old);
+        free(shard_remove(s, slot_of(s, &s->tail->cid, hash_of(&s->tail->cid))));
     }
     if (s->count > s->nbuckets) {
         grow(s);
@@ -196,13 +202,7 @@ void blockcache_drop(struct blockcache *c, const struct cid *cid)
     struct shard *s = shard_of(c, h);
     pthread_mutex_lock(&s->lock);
     struct entry **slot = slot_of(s, cid, h);
-    struct entry *e = *slot;
-    if (e) {
-        *slot = e->hnext;
-        lru_unlink(s, e);
-        s->count--;
-        s->bytes -= e->len + sizeof(*e);
-    }
+    struct entry *e = *slot ? shard_remove(s, slot) : NULL;
     pthread_mutex_unlock(&s->lock);
     free(e);
 }
