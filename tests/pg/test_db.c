@@ -76,18 +76,29 @@ static void test_db_errors_map_to_codes(void)
     db_clear(&db);
 }
 
-static int64_t count_rows(struct db *db, const char *key)
+/* The one bigint a query answers; -1 when it fails. */
+static int64_t query_i64(struct db *db, const char *sql, const struct db_params *p)
 {
-    struct db_params p;
-    db_params_init(&p);
-    db_param_text(&p, key);
     PGresult *r;
-    if (db_query(db, "SELECT count(*) FROM t_tx WHERE k = $1", &p, &r) != ERR_OK) {
+    if (db_query(db, sql, p, &r) != ERR_OK) {
         return -1;
     }
     int64_t n = db_col_i64(r, 0, 0);
     PQclear(r);
     return n;
+}
+
+static int64_t count_rows(struct db *db, const char *key)
+{
+    struct db_params p;
+    db_params_init(&p);
+    db_param_text(&p, key);
+    return query_i64(db, "SELECT count(*) FROM t_tx WHERE k = $1", &p);
+}
+
+static int64_t backend_pid(struct db *db)
+{
+    return query_i64(db, "SELECT pg_backend_pid()", NULL);
 }
 
 static void test_db_transactions_commit_and_roll_back(void)
@@ -129,10 +140,8 @@ static void test_db_reconnects_after_the_connection_dies(void)
     struct db db, killer;
     db_init(&db, url);
     db_init(&killer, url);
-    PGresult *r;
-    CHECK_EQ(db_query(&db, "SELECT pg_backend_pid()", NULL, &r), ERR_OK);
-    int64_t pid = db_col_i64(r, 0, 0);
-    PQclear(r);
+    int64_t pid = backend_pid(&db);
+    CHECK(pid > 0);
     struct db_params p;
     db_params_init(&p);
     db_param_i64(&p, pid);
@@ -142,11 +151,9 @@ static void test_db_reconnects_after_the_connection_dies(void)
     /* the first statement finds the connection dead; the next one reconnects */
     enum err first = db_exec(&db, "SELECT 1", NULL, NULL);
     CHECK(first == ERR_DB || first == ERR_OK);
-    CHECK_EQ(db_query(&db, "SELECT pg_backend_pid()", NULL, &r), ERR_OK);
-    if (r) {
-        CHECK(db_col_i64(r, 0, 0) != pid);
-        PQclear(r);
-    }
+    int64_t again = backend_pid(&db);
+    CHECK(again > 0); /* the query succeeded */
+    CHECK(again != pid);
     db_clear(&db);
     db_clear(&killer);
 }
@@ -195,17 +202,6 @@ static void test_db_thread_handles_are_per_thread(void)
     CHECK(b[0] == b[1]);
     CHECK(a[2] != NULL && b[2] != NULL); /* both connected and ran a statement */
     /* the handles were freed at thread exit: only identity within a thread is checked */
-}
-
-static int64_t backend_pid(struct db *db)
-{
-    PGresult *r;
-    if (db_query(db, "SELECT pg_backend_pid()", NULL, &r)) {
-        return -1;
-    }
-    int64_t pid = db_col_i64(r, 0, 0);
-    PQclear(r);
-    return pid;
 }
 
 /* Spare connections: one given back idle is taken again (same backend); one left in a
